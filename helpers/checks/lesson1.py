@@ -1,0 +1,126 @@
+"""Checks for lesson 1 — derivatives as sensitivity.
+
+Each check gets the reference from the engine (``Value``) or from a centred
+difference, never from a typed-in number, and knows the classic wrong answers
+for its exercise.
+"""
+import math
+
+import numpy as np
+
+from helpers.compare import as_numbers, expect, expect_all
+from helpers.engine import Value
+from helpers.feedback import NotAttempted, Wrong, call_learner, checker
+
+__all__ = ["check_numerical_derivative", "check_product_partials", "check_prediction",
+           "check_max_gradients", "check_relu_grad"]
+
+X, Y = 4.0, -3.0                                                  # the point of exercises 1.2 and 1.3
+HX, HY = 0.01, 0.02                                               # the nudges of exercise 1.3
+
+
+def product_partials(x=X, y=Y):
+    """Return (f, df/dx, df/dy) for f = x * y, from the engine."""
+    vx, vy = Value(x, name="x"), Value(y, name="y")
+    f = vx * vy
+    f.backward()
+    return f.item(), vx.grad.item(), vy.grad.item()
+
+
+@checker("1.1")
+def check_numerical_derivative(numerical_derivative):
+    """Check a centred-difference derivative on three functions at a few points."""
+    cases = [(lambda x: x ** 3, 2.0, "x**3"), (math.sin, 0.5, "sin"), (math.exp, -1.0, "exp")]
+    for h in (1e-5, 0.1):
+        for f, x, label in cases:
+            got = call_learner(numerical_derivative, f, x, h, name="numerical_derivative")
+            centred = (f(x + h) - f(x - h)) / (2 * h)
+            expect(f"numerical_derivative({label}, {x}, h={h})", got, centred, mistakes=[
+                ((f(x + h) - f(x)) / h,
+                 "this is the one-sided difference (f(x+h) - f(x)) / h; use the centred "
+                 "(f(x+h) - f(x-h)) / (2h), whose error shrinks like h² instead of h"),
+                ((f(x + h) - f(x - h)) / h,
+                 "the centred difference spans 2h (from x-h to x+h), so divide by 2*h, not h"),
+                (f(x + h) - f(x - h), "divide the difference by 2*h: a derivative is a rate"),
+                ((f(x) - f(x - h)) / h, "this is the backward difference; use the centred one"),
+                ((f(x + 1e-5) - f(x - 1e-5)) / 2e-5 if h != 1e-5 else None,
+                 "use the step h that is passed in, not a fixed one"),
+            ])
+    return "a centred difference, accurate to about h² — right for every test function"
+
+
+@checker("1.2")
+def check_product_partials(dfdx, dfdy):
+    """Check ∂f/∂x and ∂f/∂y for f = x·y at x = 4, y = −3."""
+    f, fx, fy = product_partials()
+    swapped = "for f = x·y, ∂f/∂x is y (x's partner), not x itself — multiply swaps"
+    return expect_all({"dfdx": dfdx, "dfdy": dfdy}, {"dfdx": fx, "dfdy": fy}, mistakes={
+        "dfdx": [(fy, swapped), (f, "that is f itself, not how fast it changes with x")],
+        "dfdy": [(fx, "for f = x·y, ∂f/∂y is x, not y — multiply swaps"),
+                 (f, "that is f itself, not how fast it changes with y")],
+    }, backward=False)
+
+
+@checker("1.3")
+def check_prediction(f_predicted):
+    """Check the first-order prediction of f(x + 0.01, y + 0.02) for f = x·y at (4, −3)."""
+    f, fx, fy = product_partials()
+    expect("f_predicted", f_predicted, f + HX * fx + HY * fy, mistakes=[
+        (f + HX * fx, "you nudged only x; y moves too (by 0.02), so add its share hy·∂f/∂y"),
+        (f + HY * fy, "you nudged only y; x moves too (by 0.01), so add its share hx·∂f/∂x"),
+        (f + fx + fy, "each partial derivative must be multiplied by its nudge (hx or hy)"),
+        (f + HX * fy + HY * fx, "each nudge goes with its own variable's derivative: hx·∂f/∂x + hy·∂f/∂y"),
+        (f - HX * fx - HY * fy, "sign error: f(x+h) ≈ f(x) + h·df/dx, with a plus"),
+        ((X + HX) * (Y + HY), "that is the exact new value of f; the exercise asks for the "
+                              "straight-line prediction f + hx·∂f/∂x + hy·∂f/∂y"),
+        (HX * fx + HY * fy, "that is the predicted *change*; add it to f to predict the new value"),
+    ])
+    return "the linear prediction is within h² of the true value, as expected"
+
+
+@checker("1.4")
+def check_max_gradients(dfdx, dfdy, dfdx_tie, dfdy_tie):
+    """Check max(x, y) gradients at (4, 2) and at the tie (3, 3), from the engine."""
+    def grads(x, y):
+        vx, vy = Value(x), Value(y)
+        vx.maximum(vy).backward()
+        return vx.grad.item(), vy.grad.item()
+    (gx, gy), (tx, ty) = grads(4.0, 2.0), grads(3.0, 3.0)
+    return expect_all(
+        {"dfdx": dfdx, "dfdy": dfdy, "dfdx_tie": dfdx_tie, "dfdy_tie": dfdy_tie},
+        {"dfdx": gx, "dfdy": gy, "dfdx_tie": tx, "dfdy_tie": ty},
+        mistakes={
+            "dfdx": [(4.0, "that is x's value; a max gate passes the gradient (1 here) to the larger input"),
+                     (0.0, "x = 4 is the larger input, so it is the one that gets the gradient")],
+            "dfdy": [(1.0, "y is the smaller input, so max(x, y) does not change when y moves a little: 0"),
+                     (2.0, "that is y's value; the smaller input of a max gets gradient 0")],
+            "dfdx_tie": [(1.0, "with 1 for both inputs at a tie, the two gradients add up to 2, yet "
+                               "moving both inputs by h moves max by h, not 2h; this course splits "
+                               "the gradient evenly at a tie"),
+                         (0.0, "at a tie this course splits the gradient evenly between the inputs")],
+            "dfdy_tie": [(1.0, "at a tie the gradient is shared, not given twice: split it evenly"),
+                         (0.0, "at a tie this course splits the gradient evenly between the inputs")],
+        }, backward=False)
+
+
+@checker("1.5")
+def check_relu_grad(relu_grad):
+    """Check the ReLU derivative on an array that includes an exact zero."""
+    x = np.array([[-2.0, -0.5, 0.0], [0.25, 1.0, 3.0]])
+    given = x.copy()
+    got = call_learner(relu_grad, given, name="relu_grad")
+    if not np.array_equal(given, x):
+        raise Wrong("relu_grad changed its input array in place; compute a new array instead")
+    vx = Value(x)
+    vx.relu().sum().backward()                                    # d(sum relu(x))/dx = relu'(x)
+    if isinstance(got, np.ndarray) and got.dtype == bool:
+        raise Wrong("relu_grad returned True/False values; a gradient is numbers: use .astype(float)")
+    as_numbers("relu_grad(x)", got, x.shape)
+    expect("relu_grad(x)", got, vx.grad, mistakes=[
+        ((x >= 0).astype(float), "at exactly x = 0 the derivative is undefined; this course uses 0 "
+                                 "there (like most libraries), so use x > 0, not x >= 0"),
+        (np.maximum(x, 0), "that is relu(x) itself; its derivative is 1 where x > 0 and 0 elsewhere"),
+        ((x < 0).astype(float), "the mask is the wrong way round: the slope is 1 where x > 0"),
+        (np.ones_like(x), "the slope of relu is 0 for negative x: the gate is closed there"),
+    ])
+    return "1 where x > 0, 0 elsewhere — including the convention at exactly 0"

@@ -1,0 +1,330 @@
+"""A tiny autodiff engine that records the computation graph as you build it.
+
+Every :class:`Value` holds a NumPy array (a scalar is a 0-d array), the name
+of the gate that made it, and the Values that went into that gate.  So the
+same class serves the scalar lessons and the matrix lessons.
+
+Backpropagation is then three lines of idea:
+
+1. put the gates in topological order (every gate after its inputs);
+2. start with ``df/df = 1`` at the output;
+3. walk the gates backwards.  Each gate knows only its *local* rule: it turns
+   the gradient on its output (the *upstream* gradient) into one gradient per
+   input.  The engine adds each of those into the input's ``.grad`` — *adds*,
+   because a Value used twice receives gradient from both uses.
+
+When numpy broadcasting copied an input to a bigger shape in the forward pass,
+the gradient coming back has the bigger shape; :func:`unbroadcast` sums the
+copies' gradients back to the input's own shape.
+
+>>> x = Value(-2.0, name="x"); y = Value(5.0, name="y"); z = Value(-4.0, name="z")
+>>> f = (x + y) * z
+>>> f.backward()
+>>> float(x.grad), float(y.grad), float(z.grad)
+(-4.0, -4.0, 3.0)
+"""
+from numbers import Real
+
+import numpy as np
+
+__all__ = ["Value", "unbroadcast", "broadcast_axes", "maximum"]
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``, undoing numpy broadcasting.
+
+    A value broadcast in the forward pass was copied to many places, so its
+    gradient is the sum of the gradients of all the copies.
+
+    >>> unbroadcast(np.ones((4, 3)), (3,)).tolist()
+    [4.0, 4.0, 4.0]
+    >>> unbroadcast(np.ones((2, 3)), (2, 1)).tolist()
+    [[3.0], [3.0]]
+    """
+    grad = np.asarray(grad, dtype=np.float64)
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    # numpy adds new axes on the left: sum them away
+    leading = grad.ndim - len(shape)
+    if leading > 0:
+        grad = grad.sum(axis=tuple(range(leading)))
+    # axes of length 1 that were stretched: sum them, keeping the axis
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    if grad.shape != shape:
+        raise ValueError(f"cannot unbroadcast a gradient of shape {grad.shape} to shape {shape}")
+    return grad
+
+
+def broadcast_axes(shape, out_shape):
+    """Return the axes of ``out_shape`` along which an input of ``shape`` was copied.
+
+    >>> broadcast_axes((3,), (4, 3))
+    (0,)
+    >>> broadcast_axes((2, 1), (2, 5))
+    (1,)
+    """
+    leading = len(out_shape) - len(shape)
+    stretched = (leading + i for i, n in enumerate(shape) if n == 1 and out_shape[leading + i] != 1)
+    return tuple(range(leading)) + tuple(stretched)
+
+
+def _as_array(data, what="Value"):
+    """Return data as a fresh float64 array, or raise a TypeError that says why not."""
+    if isinstance(data, Value):
+        raise TypeError(f"{what} got a Value; pass its .data (the numbers) instead")
+    if data is None or isinstance(data, (str, bytes, bool)) or callable(data):
+        raise TypeError(f"{what} needs a number or an array of numbers, got {type(data).__name__} {data!r:.40}")
+    try:
+        array = np.array(data, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{what} needs a number or an array of numbers, got {data!r:.60} ({error})") from None
+    return array
+
+
+def _lift(other):
+    """Turn a plain number or array into a leaf Value so gates can treat both sides alike."""
+    return other if isinstance(other, Value) else Value(other)
+
+
+class Value:
+    """A node of the computation graph: numbers, the gate that made them, and their gradient.
+
+    ``data`` and ``grad`` are float64 arrays of the same shape.  ``op`` is the
+    gate's symbol (``""`` for an input), ``inputs`` the Values it read, in
+    operand order.  Give inputs a ``name`` so graphs and messages can talk
+    about them; name an intermediate result with :meth:`named`.
+
+    >>> w = Value([[1.0, 2.0]], name="W")
+    >>> w.shape
+    (1, 2)
+    """
+
+    # make numpy hand `array + value` over to Value.__radd__ instead of looping
+    __array_ufunc__ = None
+
+    def __init__(self, data, name=None, *, _op="", _inputs=(), _local=None):
+        self.data = _as_array(data)
+        self.grad = np.zeros_like(self.data)
+        self.name = name
+        self.op = _op
+        self.inputs = tuple(_inputs)
+        # the gate's local rule: upstream gradient -> one gradient per input
+        self._local = _local
+        # what this gate sent to each input in the last backward pass (for drawings)
+        self.input_grads = None
+
+    # ---------------------------------------------------------------- basics
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def item(self):
+        """Return the value of a one-element Value as a Python float."""
+        return self.data.item()
+
+    def named(self, name):
+        """Give this Value a name (for drawings and messages) and return it."""
+        self.name = name
+        return self
+
+    def __repr__(self):
+        label = f"name={self.name!r}, " if self.name else ""
+        if self.data.ndim == 0:
+            return f"Value({label}data={self.data.item():.4g}, grad={self.grad.item():.4g})"
+        return f"Value({label}shape={self.data.shape})"
+
+    def _gate(self, data, op, inputs, local):
+        return Value(data, _op=op, _inputs=inputs, _local=local)
+
+    # ---------------------------------------------------------------- gates
+    # Each gate computes its output and says how to send gradient back.
+    # `g` is the upstream gradient: d(final output)/d(this gate's output).
+
+    def __add__(self, other):
+        other = _lift(other)
+        return self._gate(self.data + other.data, "+", (self, other),
+                          lambda g: (g, g))                      # add distributes
+
+    def __mul__(self, other):
+        other = _lift(other)
+        a, b = self.data, other.data
+        return self._gate(a * b, "*", (self, other),
+                          lambda g: (g * b, g * a))              # multiply swaps
+
+    def __neg__(self):
+        return self._gate(-self.data, "neg", (self,), lambda g: (-g,))
+
+    def __sub__(self, other):
+        return self + (-_lift(other))                            # a - b = a + (-b)
+
+    def __truediv__(self, other):
+        return self * _lift(other) ** -1                         # a / b = a * b^-1
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value) or not isinstance(exponent, Real):
+            raise TypeError(f"x ** p needs a plain number p, got {type(exponent).__name__}; "
+                            "for a Value exponent write (p * x.log()).exp()")
+        p, a = float(exponent), self.data
+        return self._gate(a ** p, f"**{exponent:g}", (self,),
+                          lambda g: (g * p * a ** (p - 1),))
+
+    def __radd__(self, other):
+        return _lift(other) + self
+
+    def __rsub__(self, other):
+        return _lift(other) - self
+
+    def __rmul__(self, other):
+        return _lift(other) * self
+
+    def __rtruediv__(self, other):
+        return _lift(other) / self
+
+    def __matmul__(self, other):
+        other = _lift(other)
+        a, b = self.data, other.data
+        if a.ndim != 2 or b.ndim != 2:
+            raise ValueError(f"@ here multiplies 2-d matrices, got shapes {a.shape} and {b.shape}")
+        # D = A @ B  ->  dA = dD @ B.T,  dB = A.T @ dD  (the only shapes that fit)
+        return self._gate(a @ b, "@", (self, other),
+                          lambda g: (g @ b.T, a.T @ g))
+
+    def __rmatmul__(self, other):
+        return _lift(other) @ self
+
+    def exp(self):
+        out = np.exp(self.data)
+        return self._gate(out, "exp", (self,), lambda g: (g * out,))
+
+    def log(self):
+        a = self.data
+        return self._gate(np.log(a), "log", (self,), lambda g: (g / a,))
+
+    def tanh(self):
+        t = np.tanh(self.data)
+        return self._gate(t, "tanh", (self,), lambda g: (g * (1 - t * t),))
+
+    def sigmoid(self):
+        s = 1 / (1 + np.exp(-self.data))
+        return self._gate(s, "σ", (self,), lambda g: (g * (1 - s) * s,))
+
+    def relu(self):
+        # the derivative at exactly 0 is undefined; like most libraries we use 0
+        mask = self.data > 0
+        return self._gate(np.where(mask, self.data, 0.0), "relu", (self,), lambda g: (g * mask,))
+
+    def abs(self):
+        sign = np.sign(self.data)                                # sign(0) = 0
+        return self._gate(np.abs(self.data), "abs", (self,), lambda g: (g * sign,))
+
+    def maximum(self, other):
+        """Return the elementwise max; the gradient goes to the larger input.
+
+        At a tie the derivative is undefined; we split the gradient equally,
+        which keeps the total equal to the upstream gradient (and is what a
+        centred numerical difference measures).
+        """
+        other = _lift(other)
+        a, b = self.data, other.data
+        to_a = (a > b) + 0.5 * (a == b)
+        return self._gate(np.maximum(a, b), "max", (self, other),
+                          lambda g: (g * to_a, g * (1 - to_a)))  # max routes
+
+    def sum(self, axis=None, keepdims=False):
+        shape = self.data.shape
+
+        def local(g):
+            if axis is not None and not keepdims:
+                g = np.expand_dims(g, axis)                      # put the summed axes back
+            return (np.broadcast_to(g, shape),)                  # every element got the same push
+        label = "Σ" if axis is None else f"Σ axis={axis}"
+        return self._gate(self.data.sum(axis=axis, keepdims=keepdims), label, (self,), local)
+
+    def mean(self, axis=None, keepdims=False):
+        total = self.sum(axis=axis, keepdims=keepdims)
+        return total * (total.data.size / self.data.size)        # a sum times 1/n
+
+    @property
+    def T(self):
+        return self._gate(self.data.T, "T", (self,), lambda g: (g.T,))
+
+    def reshape(self, *shape):
+        old = self.data.shape
+        return self._gate(self.data.reshape(*shape), "reshape", (self,),
+                          lambda g: (g.reshape(old),))
+
+    # ---------------------------------------------------------------- backprop
+    def topological_order(self):
+        """Return every Value this one depends on, each after all of its inputs.
+
+        Inputs are visited in operand order, so the order (and every drawing
+        made from it) is the same on every run.  Iterative, so deep graphs do
+        not hit Python's recursion limit.
+        """
+        order, done = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if id(node) in done:
+                continue
+            if inputs_done:
+                done.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for parent in reversed(node.inputs):
+                if id(parent) not in done:
+                    stack.append((parent, False))
+        return order
+
+    def gradients(self, seed=None):
+        """Return {id(node): gradient} for every node, without touching any .grad.
+
+        ``seed`` is the gradient on this Value (ones by default: df/df = 1).
+        """
+        order = self.topological_order()
+        grads = {id(node): np.zeros_like(node.data) for node in order}
+        grads[id(self)] = self._seed(seed)
+        sent = {}
+        for node in reversed(order):
+            if not node.inputs:
+                continue
+            upstream = grads[id(node)]
+            local = node._local(upstream)
+            # broadcast in the forward pass -> sum in the backward pass
+            local = tuple(unbroadcast(g, x.shape) for g, x in zip(local, node.inputs))
+            sent[id(node)] = local
+            for x, g in zip(node.inputs, local):
+                grads[id(x)] += g                                # += : gradients add up at forks
+        return grads, sent
+
+    def backward(self, seed=None):
+        """Fill in ``.grad`` of every Value in the graph, from scratch.
+
+        Earlier gradients are replaced, not added to, so running a cell twice
+        gives the same numbers.
+        """
+        grads, sent = self.gradients(seed)
+        for node in self.topological_order():
+            node.grad = grads[id(node)]
+            node.input_grads = sent.get(id(node))
+
+    def _seed(self, seed):
+        if seed is None:
+            return np.ones_like(self.data)
+        seed = _as_array(seed, "backward(seed)")
+        if seed.shape != self.data.shape:
+            raise ValueError(f"backward(seed) needs shape {self.data.shape}, got {seed.shape}")
+        return seed
+
+
+def maximum(a, b):
+    """Return the elementwise max of two Values or numbers (a max gate)."""
+    return _lift(a).maximum(b)

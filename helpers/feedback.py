@@ -1,0 +1,158 @@
+"""The three answers a check gives: not attempted, correct, or wrong (and why).
+
+A checker is a plain function decorated with :func:`checker`.  It looks at the
+learner's answer and either returns a short confirmation, or raises
+:class:`NotAttempted` (a placeholder ``...`` is still there) or :class:`Wrong`
+(with a sentence naming the mistake).  The decorator turns that into what the
+learner sees:
+
+- not attempted: one info line, and no error, so an untouched exercise
+  notebook runs clean from top to bottom;
+- correct: one line starting with ✓;
+- wrong: a :class:`CheckFailed` error whose whole notebook rendering is one
+  short ✗ message — no wall of traceback.
+
+Feedback uses words and the symbols … ✓ ✗, never red and green: in this
+course red and green mean gradient and value.
+
+When the environment variable BACKPROP_RESULTS names a file, every outcome is
+also appended to it as one JSON line, so tools can read progress without
+scraping text.
+
+>>> @checker("0.1")
+... def check_answer(answer):
+...     if answer is ...:
+...         raise NotAttempted
+...     if answer != 42:
+...         raise Wrong("that is not the answer")
+...     return "the answer is right"
+>>> check_answer(...)
+… Exercise 0.1 not attempted yet — fill in the cell above, then run this check again.
+>>> check_answer(42)
+✓ Exercise 0.1 — the answer is right
+>>> check_answer.evaluate(41).outcome
+'wrong'
+"""
+import functools
+import json
+import linecache
+import os
+import sys
+import traceback
+from dataclasses import asdict, dataclass
+
+__all__ = ["checker", "NotAttempted", "Wrong", "CheckFailed", "Result", "CHECKERS",
+           "NOT_ATTEMPTED", "CORRECT", "WRONG", "call_learner"]
+
+NOT_ATTEMPTED, CORRECT, WRONG = "not attempted", "correct", "wrong"
+RESULTS_ENV = "BACKPROP_RESULTS"
+CHECKERS = {}                                                    # exercise id -> check function
+
+
+class NotAttempted(Exception):
+    """Raised inside a checker when the placeholder is still there."""
+
+
+class Wrong(Exception):
+    """Raised inside a checker with a sentence that names the mistake."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a check concluded: the exercise, one of the three outcomes, and the message."""
+
+    exercise: str
+    outcome: str
+    message: str
+
+    @property
+    def text(self):
+        if self.outcome == CORRECT:
+            return f"✓ Exercise {self.exercise} — {self.message}"
+        if self.outcome == WRONG:
+            return f"✗ Exercise {self.exercise} — {self.message}"
+        return f"… Exercise {self.exercise} {self.message}"
+
+
+class CheckFailed(Exception):
+    """A wrong answer.  Jupyter shows only its message, not a traceback."""
+
+    def __init__(self, result):
+        super().__init__(result.text)
+        self.result = result
+
+    def _render_traceback_(self):
+        # IPython calls this instead of printing the traceback
+        return [self.result.text]
+
+
+def _record(result):
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
+    except OSError as error:                                     # never let bookkeeping break a lesson
+        print(f"(could not record this result in {path}: {error})", file=sys.stderr)
+
+
+def checker(exercise):
+    """Turn ``fn`` into a check for ``exercise`` (for example "2.3") with the three outcomes."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def evaluate(*args, **kwargs):
+            try:
+                message = fn(*args, **kwargs)
+            except NotAttempted as signal:
+                detail = str(signal) or "fill in the cell above, then run this check again."
+                return Result(exercise, NOT_ATTEMPTED, f"not attempted yet — {detail}")
+            except Wrong as mistake:
+                return Result(exercise, WRONG, str(mistake))
+            return Result(exercise, CORRECT, message or "correct")
+
+        @functools.wraps(fn)
+        def check(*args, **kwargs):
+            result = evaluate(*args, **kwargs)
+            _record(result)
+            if result.outcome == WRONG:
+                raise CheckFailed(result) from None
+            print(result.text)
+
+        check.evaluate = evaluate
+        check.exercise = exercise
+        CHECKERS[exercise] = check
+        return check
+    return decorate
+
+
+def _learner_line(error):
+    """Return 'line N: code' for the deepest frame of the learner's own cell, if any."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "helpers" + os.sep not in f.filename]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = frame.line or linecache.getline(frame.filename, frame.lineno).strip()
+    return f" (line {frame.lineno}: {code})" if code else f" (line {frame.lineno})"
+
+
+def call_learner(fn, *args, name=None):
+    """Call the learner's function ``fn`` and return what it returns, or raise Wrong/NotAttempted.
+
+    A placeholder, a missing ``return``, or an exception inside the learner's
+    code each become one clear sentence instead of a traceback.
+    """
+    name = name or getattr(fn, "__name__", "your function")
+    if fn is ...:
+        raise NotAttempted
+    if not callable(fn):
+        raise Wrong(f"{name} should be a function (def {name}(...): ...), got {type(fn).__name__}")
+    try:
+        out = fn(*args)
+    except (NotAttempted, Wrong):
+        raise
+    except Exception as error:                                   # the learner's code failed: say how
+        raise Wrong(f"calling {name} raised {type(error).__name__}: {error}{_learner_line(error)}") from None
+    if out is None:
+        raise Wrong(f"{name} returned None — did you forget the `return` line?")
+    return out
