@@ -18,7 +18,9 @@ Markdown cell becomes an invitation to write the answer.  Cells tagged
 ``solution-only`` are left out; every output is cleared.
 
 Run ``python -m helpers.exercises`` (``make exercises``) after editing a
-solution; ``--check`` only reports which exercise notebooks are out of date.
+solution; ``--check`` only reports which exercise notebooks are out of date;
+``--execute`` first re-runs the solutions and saves their outputs.  Name
+solution notebooks to process only those.
 """
 import argparse
 import ast
@@ -155,6 +157,8 @@ def render(notebook):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Write notebooks/ from solutions/.")
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="solution notebooks to process (default: all of solutions/)")
     parser.add_argument("--solutions", default="solutions", type=Path)
     parser.add_argument("--notebooks", default="notebooks", type=Path)
     parser.add_argument("--check", action="store_true", help="only report out-of-date exercise notebooks")
@@ -162,7 +166,12 @@ def main(argv=None):
                         help="first run every solution notebook and save its outputs")
     args = parser.parse_args(argv)
 
-    sources = sorted(args.solutions.glob("*.ipynb"))
+    everything = sorted(args.solutions.glob("*.ipynb"))
+    sources = sorted(args.paths) if args.paths else everything
+    missing = [p for p in sources if not p.is_file()]
+    if missing:
+        print(f"no such solution notebook: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
     if not sources:
         print(f"no solution notebooks found in {args.solutions}/", file=sys.stderr)
         return 2
@@ -185,7 +194,7 @@ def main(argv=None):
             args.notebooks.mkdir(exist_ok=True)
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target}")
-    orphans = sorted(set(p.name for p in args.notebooks.glob("*.ipynb")) - set(p.name for p in sources))
+    orphans = sorted(set(p.name for p in args.notebooks.glob("*.ipynb")) - set(p.name for p in everything))
     for name in orphans:
         print(f"{args.notebooks / name} has no solution notebook in {args.solutions}/", file=sys.stderr)
     if args.check and (stale or orphans):
