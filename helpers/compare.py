@@ -67,13 +67,13 @@ def as_numbers(name, answer, shape=None):
         raise Wrong(f"{name} is a function; call it to get {want}")
     if isinstance(answer, dict):
         raise Wrong(f"{name} is a dict; it should be {want}")
+    if isinstance(answer, complex) or (isinstance(answer, np.ndarray) and np.iscomplexobj(answer)):
+        raise Wrong(f"{name} holds complex numbers; it should be real")
     try:
         array = np.array(answer, dtype=np.float64)
     except (TypeError, ValueError):
         kind = type(answer).__name__
         raise Wrong(f"{name} could not be read as numbers (got a {kind}); it should be {want}") from None
-    if np.iscomplexobj(np.asarray(answer)):
-        raise Wrong(f"{name} holds complex numbers; it should be real")
     if not np.all(np.isfinite(array)):
         bad = "nan" if np.any(np.isnan(array)) else "inf"
         raise Wrong(f"{name} contains {bad} — look for a division by zero, or log/sqrt of a bad number")
@@ -95,16 +95,19 @@ def _shape_mistake(name, got, expected, unsummed):
         if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
             axes = _summed_axes(eshape, gshape)
             return (f"{name} still has the broadcast shape {gshape}; {name} itself has shape {eshape}. "
-                    f"It was copied along axis {_axes(axes)} in the forward pass, so sum its gradient "
-                    f"over axis {_axes(axes)}")
+                    f"It was copied along {_axes(axes)} in the forward pass, so sum its gradient "
+                    f"over {_axes(axes)}")
     except ValueError:
         pass
+    if unsummed is not None and close(got, unsummed):
+        axes = _right_axes(expected, unsummed)
+        return (f"{name} still has the broadcast shape {gshape}; {name} itself has shape {eshape}. "
+                f"It was copied along {_axes(axes)} in the forward pass, so sum its gradient over {_axes(axes)}")
     if unsummed is not None:
         found = _wrong_axes(got, unsummed)
         if found is not None:
-            return (f"{name} is summed over the wrong axes: you summed over axis {_axes(found)}, "
-                    f"but {name} (shape {eshape}) was broadcast along axis "
-                    f"{_axes(_summed_axes(eshape, unsummed.shape))}")
+            return (f"{name} is summed over the wrong axes: you summed over {_axes(found)}, "
+                    f"but {name} (shape {eshape}) was broadcast along {_axes(_right_axes(expected, unsummed))}")
     if got.ndim != expected.ndim:
         return (f"{name} has the wrong shape: expected {eshape} ({expected.ndim}-d), got {gshape} "
                 f"({got.ndim}-d)")
@@ -131,7 +134,13 @@ def _wrong_axes(got, unsummed):
 
 
 def _axes(axes):
-    return str(axes[0]) if len(axes) == 1 else "s " + ", ".join(map(str, axes))
+    """Return "axis 0" or "axes 0, 2, 3"."""
+    return f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+
+
+def _right_axes(expected, unsummed):
+    """Return the axes that turn ``unsummed`` into ``expected`` — the axes it was broadcast along."""
+    return _wrong_axes(expected, unsummed) or _summed_axes(expected.shape, unsummed.shape)
 
 
 def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None):
@@ -156,8 +165,8 @@ def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None):
     if unsummed is not None:
         found = _wrong_axes(got, unsummed)
         if found is not None:
-            raise Wrong(f"{name} is summed over the wrong axes: you summed over axis {_axes(found)}, but "
-                        f"{name} was broadcast along axis {_axes(_summed_axes(expected.shape, unsummed.shape))}")
+            raise Wrong(f"{name} is summed over the wrong axes: you summed over {_axes(found)}, but "
+                        f"{name} was broadcast along {_axes(_right_axes(expected, unsummed))}")
     if np.any(expected) and close(got, -expected):
         raise Wrong(f"{name} has the wrong sign: every entry is the negative of the right one")
     if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, expected):

