@@ -8,10 +8,15 @@ Backpropagation is then three lines of idea:
 
 1. put the gates in topological order (every gate after its inputs);
 2. start with ``df/df = 1`` at the output;
-3. walk the gates backwards.  Each gate knows only its *local* rule: it turns
-   the gradient on its output (the *upstream* gradient) into one gradient per
-   input.  The engine adds each of those into the input's ``.grad`` — *adds*,
-   because a Value used twice receives gradient from both uses.
+3. walk the gates backwards.  Each gate knows only its *local* rules, one per
+   input: each turns the gradient on the gate's output (the *upstream*
+   gradient) into that input's gradient.  The engine adds each of those into
+   the input's gradient — *adds*, because a Value used twice receives
+   gradient from both uses.
+
+A plain number or array mixed into an expression (the 2 in ``2 * x``, a
+batch of data) becomes a *constant*: it is part of the graph, but nothing
+asks for its gradient, so none is computed.
 
 When numpy broadcasting copied an input to a bigger shape in the forward pass,
 the gradient coming back has the bigger shape; :func:`unbroadcast` sums the
@@ -85,8 +90,12 @@ def _as_array(data, what="Value"):
 
 
 def _lift(other):
-    """Turn a plain number or array into a leaf Value so gates can treat both sides alike."""
-    return other if isinstance(other, Value) else Value(other)
+    """Turn a plain number or array into a constant leaf, so gates can treat both sides alike."""
+    if isinstance(other, Value):
+        return other
+    constant = Value(other)
+    constant.constant = True
+    return constant
 
 
 class Value:
@@ -94,7 +103,8 @@ class Value:
 
     ``data`` and ``grad`` are float64 arrays of the same shape.  ``op`` is the
     gate's symbol (``""`` for an input), ``inputs`` the Values it read, in
-    operand order.  Give inputs a ``name`` so graphs and messages can talk
+    operand order.  ``constant`` is True for numbers that were mixed into an
+    expression as plain Python or NumPy values: they get no gradient.  Give inputs a ``name`` so graphs and messages can talk
     about them; name an intermediate result with :meth:`named`.
 
     >>> w = Value([[1.0, 2.0]], name="W")
@@ -105,14 +115,15 @@ class Value:
     # make numpy hand `array + value` over to Value.__radd__ instead of looping
     __array_ufunc__ = None
 
-    def __init__(self, data, name=None, *, _op="", _inputs=(), _local=None):
+    def __init__(self, data, name=None, *, _op="", _inputs=(), _rules=()):
         self.data = _as_array(data)
         self.grad = np.zeros_like(self.data)
         self.name = name
         self.op = _op
         self.inputs = tuple(_inputs)
-        # the gate's local rule: upstream gradient -> one gradient per input
-        self._local = _local
+        self.constant = False
+        # the gate's local rules, one per input: upstream gradient -> that input's gradient
+        self._rules = tuple(_rules)
         # what this gate sent to each input in the last backward pass (for drawings)
         self.input_grads = None
 
@@ -140,26 +151,27 @@ class Value:
             return f"Value({label}data={self.data.item():.4g}, grad={self.grad.item():.4g})"
         return f"Value({label}shape={self.data.shape})"
 
-    def _gate(self, data, op, inputs, local):
-        return Value(data, _op=op, _inputs=inputs, _local=local)
+    def _gate(self, data, op, inputs, *rules):
+        return Value(data, _op=op, _inputs=inputs, _rules=rules)
 
     # ---------------------------------------------------------------- gates
-    # Each gate computes its output and says how to send gradient back.
-    # `g` is the upstream gradient: d(final output)/d(this gate's output).
+    # Each gate computes its output and gives one local rule per input: how to
+    # turn `g`, the upstream gradient d(final output)/d(this gate's output),
+    # into that input's gradient.
 
     def __add__(self, other):
         other = _lift(other)
         return self._gate(self.data + other.data, "+", (self, other),
-                          lambda g: (g, g))                      # add distributes
+                          lambda g: g, lambda g: g)              # add distributes
 
     def __mul__(self, other):
         other = _lift(other)
         a, b = self.data, other.data
         return self._gate(a * b, "*", (self, other),
-                          lambda g: (g * b, g * a))              # multiply swaps
+                          lambda g: g * b, lambda g: g * a)      # multiply swaps
 
     def __neg__(self):
-        return self._gate(-self.data, "neg", (self,), lambda g: (-g,))
+        return self._gate(-self.data, "neg", (self,), lambda g: -g)
 
     def __sub__(self, other):
         return self + (-_lift(other))                            # a - b = a + (-b)
@@ -173,7 +185,7 @@ class Value:
                             "for a Value exponent write (p * x.log()).exp()")
         p, a = float(exponent), self.data
         return self._gate(a ** p, f"**{exponent:g}", (self,),
-                          lambda g: (g * p * a ** (p - 1),))
+                          lambda g: g * p * a ** (p - 1))
 
     def __radd__(self, other):
         return _lift(other) + self
@@ -194,35 +206,35 @@ class Value:
             raise ValueError(f"@ here multiplies 2-d matrices, got shapes {a.shape} and {b.shape}")
         # D = A @ B  ->  dA = dD @ B.T,  dB = A.T @ dD  (the only shapes that fit)
         return self._gate(a @ b, "@", (self, other),
-                          lambda g: (g @ b.T, a.T @ g))
+                          lambda g: g @ b.T, lambda g: a.T @ g)
 
     def __rmatmul__(self, other):
         return _lift(other) @ self
 
     def exp(self):
         out = np.exp(self.data)
-        return self._gate(out, "exp", (self,), lambda g: (g * out,))
+        return self._gate(out, "exp", (self,), lambda g: g * out)
 
     def log(self):
         a = self.data
-        return self._gate(np.log(a), "log", (self,), lambda g: (g / a,))
+        return self._gate(np.log(a), "log", (self,), lambda g: g / a)
 
     def tanh(self):
         t = np.tanh(self.data)
-        return self._gate(t, "tanh", (self,), lambda g: (g * (1 - t * t),))
+        return self._gate(t, "tanh", (self,), lambda g: g * (1 - t * t))
 
     def sigmoid(self):
         s = 1 / (1 + np.exp(-self.data))
-        return self._gate(s, "σ", (self,), lambda g: (g * (1 - s) * s,))
+        return self._gate(s, "σ", (self,), lambda g: g * (1 - s) * s)
 
     def relu(self):
         # the derivative at exactly 0 is undefined; like most libraries we use 0
         mask = self.data > 0
-        return self._gate(np.where(mask, self.data, 0.0), "relu", (self,), lambda g: (g * mask,))
+        return self._gate(np.where(mask, self.data, 0.0), "relu", (self,), lambda g: g * mask)
 
     def abs(self):
         sign = np.sign(self.data)                                # sign(0) = 0
-        return self._gate(np.abs(self.data), "abs", (self,), lambda g: (g * sign,))
+        return self._gate(np.abs(self.data), "abs", (self,), lambda g: g * sign)
 
     def maximum(self, other):
         """Return the elementwise max; the gradient goes to the larger input.
@@ -235,7 +247,7 @@ class Value:
         a, b = self.data, other.data
         to_a = (a > b) + 0.5 * (a == b)
         return self._gate(np.maximum(a, b), "max", (self, other),
-                          lambda g: (g * to_a, g * (1 - to_a)))  # max routes
+                          lambda g: g * to_a, lambda g: g * (1 - to_a))  # max routes
 
     def sum(self, axis=None, keepdims=False):
         shape = self.data.shape
@@ -243,7 +255,7 @@ class Value:
         def local(g):
             if axis is not None and not keepdims:
                 g = np.expand_dims(g, axis)                      # put the summed axes back
-            return (np.broadcast_to(g, shape),)                  # every element got the same push
+            return np.broadcast_to(g, shape)                     # every element got the same push
         label = "Σ" if axis is None else f"Σ axis={axis}"
         return self._gate(self.data.sum(axis=axis, keepdims=keepdims), label, (self,), local)
 
@@ -253,12 +265,12 @@ class Value:
 
     @property
     def T(self):
-        return self._gate(self.data.T, "T", (self,), lambda g: (g.T,))
+        return self._gate(self.data.T, "T", (self,), lambda g: g.T)
 
     def reshape(self, *shape):
         old = self.data.shape
         return self._gate(self.data.reshape(*shape), "reshape", (self,),
-                          lambda g: (g.reshape(old),))
+                          lambda g: g.reshape(old))
 
     # ---------------------------------------------------------------- backprop
     def topological_order(self):
@@ -285,35 +297,49 @@ class Value:
         return order
 
     def gradients(self, seed=None):
-        """Return {id(node): gradient} for every node, without touching any .grad.
+        """Return ``(grads, sent)`` for the whole graph, without touching any ``.grad``.
 
-        ``seed`` is the gradient on this Value (ones by default: df/df = 1).
+        ``grads[id(node)]`` is d(this Value)/d(node) for every node;
+        ``sent[id(gate)]`` holds what the gate sent back to each of its inputs
+        (None for a constant).  ``seed`` is the gradient on this Value (ones by
+        default: df/df = 1).
         """
         order = self.topological_order()
-        grads = {id(node): np.zeros_like(node.data) for node in order}
-        grads[id(self)] = self._seed(seed)
+        # which nodes need a gradient: everything that depends on a non-constant input
+        needed = set()
+        for node in order:
+            if (not node.inputs and not node.constant) or any(id(x) in needed for x in node.inputs):
+                needed.add(id(node))
+        grads = {id(self): self._seed(seed)}
         sent = {}
         for node in reversed(order):
-            if not node.inputs:
+            if not node.inputs or id(node) not in grads:
                 continue
             upstream = grads[id(node)]
-            local = node._local(upstream)
-            # broadcast in the forward pass -> sum in the backward pass
-            local = tuple(unbroadcast(g, x.shape) for g, x in zip(local, node.inputs))
-            sent[id(node)] = local
-            for x, g in zip(node.inputs, local):
-                grads[id(x)] += g                                # += : gradients add up at forks
+            shares = []
+            for x, rule in zip(node.inputs, node._rules):
+                if id(x) not in needed:
+                    shares.append(None)
+                    continue
+                share = unbroadcast(rule(upstream), x.shape)     # broadcast forward -> sum backward
+                shares.append(share)
+                # gradients add up at forks (a new array, never +=, so no two nodes share one)
+                grads[id(x)] = grads[id(x)] + share if id(x) in grads else share
+            sent[id(node)] = tuple(shares)
+        for node in order:
+            if id(node) not in grads:
+                grads[id(node)] = np.zeros_like(node.data)
         return grads, sent
 
     def backward(self, seed=None):
         """Fill in ``.grad`` of every Value in the graph, from scratch.
 
         Earlier gradients are replaced, not added to, so running a cell twice
-        gives the same numbers.
+        gives the same numbers.  Constants get zeros.
         """
         grads, sent = self.gradients(seed)
         for node in self.topological_order():
-            node.grad = grads[id(node)]
+            node.grad = np.array(grads[id(node)])                # a fresh, writable array of its own
             node.input_grads = sent.get(id(node))
 
     def _seed(self, seed):

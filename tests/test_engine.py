@@ -276,3 +276,25 @@ def test_matmul_needs_matrices():
 def test_backward_seed_must_match_the_shape():
     with pytest.raises(ValueError, match="needs shape"):
         Value(np.ones((2, 3))).sum(axis=0).backward(np.ones(2))
+
+
+# ---------------------------------------------------------------- constants
+def test_plain_numbers_and_arrays_are_constants_without_gradients():
+    x = Value(np.ones((2, 3)), name="x")
+    data = np.arange(6.0).reshape(3, 2)
+    out = (x @ data * 2.0).sum()
+    out.backward()
+    matmul = out.inputs[0].inputs[0]
+    assert matmul.inputs[1].constant and not x.constant
+    assert matmul.input_grads[1] is None                          # nothing computed for the data
+    assert np.allclose(x.grad, 2 * np.ones((2, 2)) @ data.T)
+    assert not matmul.inputs[1].grad.any()
+
+
+def test_gradients_do_not_share_memory_between_nodes():
+    a = Value(np.ones(3))
+    b = a + 0.0
+    c = b + 0.0
+    c.backward()
+    a.grad[0] = 99.0
+    assert b.grad[0] == 1.0 and c.grad[0] == 1.0
