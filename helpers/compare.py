@@ -88,8 +88,11 @@ def _shape_mistake(name, got, expected, unsummed):
                 "gets the .T and the order of the matrix product (dimension analysis helps)")
     if got.size == expected.size and close(got.reshape(eshape), expected):
         if tuple(n for n in gshape if n != 1) == tuple(n for n in eshape if n != 1):
-            return (f"{name} has the right numbers but shape {gshape} instead of {eshape}: a size-1 "
-                    "axis was lost — sum with keepdims=True (or restore it with [:, None])")
+            if got.ndim < expected.ndim:
+                return (f"{name} has the right numbers but shape {gshape} instead of {eshape}: a size-1 "
+                        "axis was lost — sum with keepdims=True (or restore it with [:, None])")
+            return (f"{name} has the right numbers but shape {gshape} instead of {eshape}: it has an extra "
+                    "size-1 axis — sum without keepdims=True (or drop the axis with .reshape)")
         return f"{name} has the right numbers in the wrong shape: expected {eshape}, got {gshape}"
     try:
         if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):

@@ -50,6 +50,8 @@ def test_transposed():
 def test_lost_keepdims():
     column = RNG.normal(size=(2, 1))
     assert "size-1 axis was lost" in wrong(column.ravel(), column)
+    bias = RNG.normal(size=4)
+    assert "extra size-1 axis" in wrong(bias[None, :], bias)
 
 
 def test_missing_sum_over_a_broadcast_axis():

@@ -1,0 +1,374 @@
+"""Lesson 7 checkers and reference network: right answers pass, placeholders are 'not attempted',
+classic mistakes are named, and the hand-written network agrees with numerical gradients and the engine."""
+import numpy as np
+import pytest
+
+from helpers.checks.lesson7 import (PARAMS, check_affine_backward, check_l1_loss, check_relu_backward,
+                                    check_sgd_step, check_two_layer_backward, check_zero_layer_prediction,
+                                    dead_units, engine_grads, init_params, l1, net_backward, net_forward,
+                                    net_in_engine, net_loss_and_grads, sgd_update, sign_flips, train,
+                                    zero_layer_experiment)
+from helpers.gradcheck import gradcheck, rel_error
+from tests.conftest import assert_correct, assert_not_attempted, assert_wrong
+
+
+# ---------------------------------------------------------------- 7.1 affine backward
+def affine_backward(dout, cache):
+    x, W = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=0)
+
+
+def test_7_1_right():
+    assert_correct(check_affine_backward, affine_backward)
+    assert_correct(check_affine_backward, lambda dout, cache: [np.dot(dout, cache[1].T),
+                                                               np.dot(cache[0].T, dout), np.sum(dout, 0)])
+
+
+def test_7_1_placeholder():
+    assert_not_attempted(check_affine_backward, lambda dout, cache: (..., ..., ...))
+    assert_not_attempted(check_affine_backward, ...)
+    result = check_affine_backward.evaluate(lambda dout, cache: (..., ..., dout.sum(axis=0)))
+    assert result.outcome == "not attempted" and "still to fill in: dW, dx" in result.message
+
+
+def in_place_affine(dout, cache):
+    x, W = cache
+    db = dout.sum(axis=0)
+    dout *= 1.0
+    dout[0] = 0.0
+    return dout @ W.T, x.T @ dout, db
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda dout, c: (dout @ c[1].T, dout.T @ c[0], dout.sum(axis=0)), ["dW is transposed", "wrong order"]),
+    (lambda dout, c: (c[1] @ dout.T, c[0].T @ dout, dout.sum(axis=0)), ["dx is transposed", "wrong order"]),
+    (lambda dout, c: (dout @ c[1], c[0].T @ dout, dout.sum(axis=0)), ["do not fit", "wrong order",
+                                                                       "Dimension analysis"]),
+    (lambda dout, c: (dout @ c[1].T, c[0] @ dout, dout.sum(axis=0)), "do not fit"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout), ["batch axis", "one row per example"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=1)), "wrong axes"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=0, keepdims=True)), "without keepdims"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.mean(axis=0)), "mean over the batch"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ np.ones_like(dout), dout.sum(axis=0)), "upstream gradient"),
+    (lambda dout, c: (np.ones_like(dout) @ c[1].T, c[0].T @ dout, dout.sum(axis=0)), "upstream gradient"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout / len(dout), dout.sum(axis=0)), "divided by N"),
+    (lambda dout, c: (dout @ c[1].T, -(c[0].T @ dout), dout.sum(axis=0)), "wrong sign"),
+    (in_place_affine, ["changed its argument dout in place", "fork"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout), "should return 3 things"),
+    (lambda dout, c: c[0].T @ dout, "got one ndarray"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, None), ["db is None"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, "db"), "not a string"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, np.full(4, np.nan)), "nan"),
+    (lambda dout, c: (dout @ c[1].T, [[1.0, 2.0]], dout.sum(axis=0)), ["dW has the wrong shape", "(3, 4)"]),
+    (lambda dout, c: None, "forget the `return`"),
+    ("affine_backward", "should be a function"),
+])
+def test_7_1_wrong(wrong, says):
+    assert_wrong(check_affine_backward, wrong, says=says)
+
+
+def test_7_1_first_wrong_in_backward_order():
+    result = assert_wrong(check_affine_backward,
+                          lambda dout, c: (dout @ c[1].T * 2, c[0].T @ dout, dout.sum(axis=0)),
+                          says=["dx", "db, dW before it are right"])
+    assert "backward order" in result.message
+
+
+# ---------------------------------------------------------------- 7.2 relu backward
+def relu_backward(dout, z):
+    return dout * (z > 0)
+
+
+def test_7_2_right():
+    assert_correct(check_relu_backward, relu_backward)
+    assert_correct(check_relu_backward, lambda dout, z: np.where(z > 0, dout, 0.0))
+    assert_correct(check_relu_backward, lambda dout, z: dout * (np.maximum(z, 0) > 0))   # post-activation mask
+
+
+def test_7_2_placeholder():
+    assert_not_attempted(check_relu_backward, lambda dout, z: ...)
+
+
+def zero_in_place(dout, z):
+    dout[z <= 0] = 0.0
+    return dout
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda dout, z: dout * (dout > 0), "taken from the gradient"),
+    (lambda dout, z: np.maximum(dout, 0), "taken from the gradient"),
+    (lambda dout, z: dout * np.maximum(z, 0), "activation relu(z)"),
+    (lambda dout, z: dout * (np.maximum(z, 0) >= 0), "no mask"),
+    (lambda dout, z: dout * z, "by z itself"),
+    (lambda dout, z: (z > 0).astype(float), "upstream gradient"),
+    (lambda dout, z: dout * (z >= 0), "z >= 0"),
+    (lambda dout, z: dout * (z < 0), "wrong way round"),
+    (lambda dout, z: dout, "no mask"),
+    (lambda dout, z: z > 0, "True/False"),
+    (zero_in_place, ["changed its argument dout in place", "fork"]),
+    (lambda dout, z: (dout * (z > 0)).T, ["transposed", "same shape"]),
+    (lambda dout, z: (dout * (z > 0)).sum(axis=0), "shape"),
+    (lambda dout, z: "dz", "string"),
+])
+def test_7_2_wrong(wrong, says):
+    assert_wrong(check_relu_backward, wrong, says=says)
+
+
+# ---------------------------------------------------------------- 7.3 L1 loss
+def l1_loss(y, t):
+    return np.abs(y - t).sum(), np.sign(y - t)
+
+
+def test_7_3_right():
+    assert_correct(check_l1_loss, l1_loss)
+    assert_correct(check_l1_loss, lambda y, t: (float(np.sum(np.abs(y - t))), np.where(y > t, 1.0, -1.0)))
+
+
+def test_7_3_placeholder():
+    assert_not_attempted(check_l1_loss, lambda y, t: (..., ...))
+    result = check_l1_loss.evaluate(lambda y, t: (np.abs(y - t).sum(), ...))
+    assert result.outcome == "not attempted" and "still to fill in: dy" in result.message
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda y, t: (np.abs(y - t).sum(), np.sign(t - y)), ["sign is flipped", "sign(t − y)"]),
+    (lambda y, t: (np.abs(y - t).sum(), y - t), "squared loss"),
+    (lambda y, t: (np.abs(y - t).sum(), 2 * (y - t)), "squared loss"),
+    (lambda y, t: (np.abs(y - t).sum(), np.abs(y - t)), "loss per entry"),
+    (lambda y, t: (np.abs(y - t).sum(), np.sign(y - t) / len(y)), ["divided by N", "plain sum"]),
+    (lambda y, t: (np.abs(y - t).sum(), np.sign(y - t) / y.size), "number of entries"),
+    (lambda y, t: (np.abs(y - t).sum(), np.ones_like(y)), "−1 where y < t"),
+    (lambda y, t: (np.abs(y - t).sum(), np.sign(y - t).sum()), "y's shape"),
+    (lambda y, t: (np.abs(y - t).mean(), np.sign(y - t)), ["loss", "mean"]),
+    (lambda y, t: (np.abs(y - t).sum() / len(y), np.sign(y - t)), "divides by N"),
+    (lambda y, t: ((y - t).sum(), np.sign(y - t)), "absolute value is missing"),
+    (lambda y, t: (((y - t) ** 2).sum(), np.sign(y - t)), "squared error"),
+    (lambda y, t: (abs((y - t).sum()), np.sign(y - t)), "then sum"),
+    (lambda y, t: (np.abs(y - t), np.sign(y - t)), "one number"),
+    (lambda y, t: (np.abs(y - t).sum(axis=1), np.sign(y - t)), "both axes"),
+    (lambda y, t: np.abs(y - t).sum(), "got one float64"),
+    (lambda y, t: (None, np.sign(y - t)), "loss is None"),
+    (lambda y, t: (np.abs(y - t).sum(), np.sign(y - t) * np.nan), "nan"),
+])
+def test_7_3_wrong(wrong, says):
+    assert_wrong(check_l1_loss, wrong, says=says)
+
+
+# ---------------------------------------------------------------- 7.4 the whole backward pass
+def two_layer_backward(dy, cache):
+    x, z, h, W2 = cache
+    dh = dy @ W2.T
+    dz = dh * (z > 0)
+    return {"W1": x.T @ dz, "b1": dz.sum(axis=0), "W2": h.T @ dy, "b2": dy.sum(axis=0)}
+
+
+def variant(**changes):
+    """Return a two_layer_backward with some steps replaced: each change is a function of the locals."""
+    def backward(dy, cache):
+        x, z, h, W2 = cache
+        v = {"x": x, "z": z, "h": h, "W2": W2, "dy": dy}
+        v["dh"] = changes.get("dh", lambda v: v["dy"] @ v["W2"].T)(v)
+        v["dz"] = changes.get("dz", lambda v: v["dh"] * (v["z"] > 0))(v)
+        return {"W1": changes.get("W1", lambda v: v["x"].T @ v["dz"])(v),
+                "b1": changes.get("b1", lambda v: v["dz"].sum(axis=0))(v),
+                "W2": changes.get("W2", lambda v: v["h"].T @ v["dy"])(v),
+                "b2": changes.get("b2", lambda v: v["dy"].sum(axis=0))(v)}
+    return backward
+
+
+def test_7_4_right():
+    assert_correct(check_two_layer_backward, two_layer_backward)
+    assert_correct(check_two_layer_backward, variant(dz=lambda v: v["dh"] * (v["h"] > 0)))   # mask from h > 0
+    assert_correct(check_two_layer_backward, lambda dy, cache: net_backward(dy, cache))
+
+
+def test_7_4_placeholder():
+    assert_not_attempted(check_two_layer_backward, lambda dy, cache: {"W1": ..., "b1": ..., "W2": ..., "b2": ...})
+    assert_not_attempted(check_two_layer_backward, lambda dy, cache: ...)
+    result = check_two_layer_backward.evaluate(variant(W1=lambda v: ..., b1=lambda v: ...))
+    assert result.outcome == "not attempted" and "still to fill in: db1, dW1" in result.message
+
+
+def mutate_cache(dy, cache):
+    x, z, h, W2 = cache
+    z[z <= 0] = 0.0
+    return two_layer_backward(dy, cache)
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (variant(W2=lambda v: v["dy"].T @ v["h"]), ["W2 is transposed", "wrong order"]),
+    (variant(W2=lambda v: v["z"].T @ v["dy"]), "not the pre-activation z"),
+    (variant(W2=lambda v: v["h"].T @ np.ones_like(v["dy"])), "upstream gradient"),
+    (variant(b2=lambda v: v["dy"]), ["b2", "batch axis"]),
+    (variant(b2=lambda v: v["dy"].sum(axis=1)), "wrong axes"),
+    (variant(dz=lambda v: v["dh"]), ["db1", "skipped the ReLU", "db2, dW2 before it are right"]),
+    (variant(dz=lambda v: v["dh"] * (v["dh"] > 0)), "from the gradient"),
+    (variant(dz=lambda v: v["dh"] * v["h"]), "activation h"),
+    (variant(dz=lambda v: v["dh"] * v["z"]), "z itself"),
+    (variant(dz=lambda v: v["dh"] * (v["z"] <= 0)), "wrong way round"),
+    (variant(dh=lambda v: np.ones_like(v["dy"]) @ v["W2"].T), "dy was left out"),
+    (variant(dh=lambda v: v["dy"] @ v["W2"]), ["do not fit", "Dimension analysis"]),
+    (variant(W1=lambda v: v["h"].T @ v["dz"]), "layer 1's input is x"),
+    (variant(W1=lambda v: v["dz"].T @ v["x"]), ["W1 is transposed"]),
+    (variant(b1=lambda v: v["dz"]), ["b1", "batch axis"]),
+    (variant(b2=lambda v: v["dy"].sum(axis=0) / len(v["dy"]), W2=lambda v: v["h"].T @ v["dy"] / len(v["dy"])),
+     ["b2", "divided by N", "plain sum"]),
+    (lambda dy, c: {k: -g for k, g in two_layer_backward(dy, c).items()}, "wrong sign"),
+    (mutate_cache, "changed its argument cache (z) in place"),
+    (lambda dy, c: [1, 2, 3, 4], "should return a dict"),
+    (lambda dy, c: {"dW1": 0, "db1": 0, "dW2": 0, "db2": 0}, "has no 'W1'"),
+    (variant(W1=lambda v: None), "dW1 is None"),
+])
+def test_7_4_wrong(wrong, says):
+    assert_wrong(check_two_layer_backward, wrong, says=says)
+
+
+# ---------------------------------------------------------------- 7.5 SGD step
+def sgd_step(params, grads, lr):
+    return {name: params[name] - lr * grads[name] for name in params}
+
+
+def test_7_5_right():
+    assert_correct(check_sgd_step, sgd_step)
+    assert_correct(check_sgd_step, sgd_update)
+
+
+def test_7_5_placeholder():
+    assert_not_attempted(check_sgd_step, lambda p, g, lr: ...)
+
+
+def in_place_sgd(params, grads, lr):
+    for name in params:
+        params[name] -= lr * grads[name]
+    return params
+
+
+def only_weights(params, grads, lr):
+    return {name: params[name] - lr * grads[name] if name.startswith("W") else params[name] for name in params}
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda p, g, lr: {k: p[k] + lr * g[k] for k in p}, ["wrong sign", "climbs"]),
+    (lambda p, g, lr: {k: p[k] - g[k] for k in p}, "learning rate is missing"),
+    (lambda p, g, lr: {k: -lr * g[k] for k in p}, "only the step"),
+    (lambda p, g, lr: {k: p[k] - g[k] / lr for k in p}, "divided by the learning rate"),
+    (only_weights, ["b1 did not change", "biases too"]),
+    (in_place_sgd, ["changed params['W1'] in place", "-="]),
+    (lambda p, g, lr: [p[k] - lr * g[k] for k in p], "should return a dict"),
+    (lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "W2")}, ["has no 'b1', 'b2'", "biases too"]),
+    (lambda p, g, lr: {k: (p[k] - lr * g[k]).T for k in p}, "transposed"),
+    (lambda p, g, lr: {k: None for k in p}, "None"),
+])
+def test_7_5_wrong(wrong, says):
+    assert_wrong(check_sgd_step, wrong, says=says)
+
+
+# ---------------------------------------------------------------- 7.6 which parameters learn?
+RIGHT = {"W1": False, "b1": False, "W2": False, "b2": True}
+
+
+def test_7_6_experiment_matches_the_explanations():
+    assert zero_layer_experiment() == RIGHT
+
+
+def test_7_6_right():
+    assert_correct(check_zero_layer_prediction, dict(RIGHT))
+    assert_correct(check_zero_layer_prediction, {k: np.bool_(v) for k, v in RIGHT.items()})
+
+
+def test_7_6_placeholder():
+    assert_not_attempted(check_zero_layer_prediction, ...)
+    assert_not_attempted(check_zero_layer_prediction, {"W1": ..., "b1": False, "W2": False, "b2": True})
+
+
+@pytest.mark.parametrize("answer, says", [
+    ({**RIGHT, "W1": True}, ["W1", "gate is closed"]),
+    ({**RIGHT, "b1": True}, ["b1", "is 0 when z = 0"]),
+    ({**RIGHT, "W2": True}, ["W2", "h = relu(0) = 0"]),
+    ({**RIGHT, "b2": False}, ["b2 does change", "constant output"]),
+    ({"W1": True, "b1": True, "W2": True, "b2": True}, ["W1", "2 more to rethink"]),
+    ({**RIGHT, "W2": "False"}, "without quotes"),
+    ({**RIGHT, "b2": 1}, "True or False"),
+    ({"W1": False, "b2": True}, "has no 'b1', 'W2'"),
+    ([False, False, False, True], "should be a dict"),
+])
+def test_7_6_wrong(answer, says):
+    assert_wrong(check_zero_layer_prediction, answer, says=says)
+
+
+# ---------------------------------------------------------------- the reference network
+def case(seed=0, n=7, d=3, h=5, c=2):
+    rng = np.random.default_rng(seed)
+    params = init_params(rng, d, h, c)
+    params["b1"] = rng.normal(size=h) * 0.3
+    params["b2"] = rng.normal(size=c)
+    return params, rng.normal(size=(n, d)), rng.normal(size=(n, c))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("leak", [0.0, 0.1])
+def test_reference_net_matches_numerical_gradients(seed, leak):
+    params, x, t = case(seed)
+    assert sign_flips(params, x, t) == (0, 2 * sum(p.size for p in params.values()))   # no kink within h
+    _, grads = net_loss_and_grads(params, x, t, leak=leak)
+    report = gradcheck(lambda **p: net_loss_and_grads(p, x, t, leak=leak)[0], params, grads)
+    assert report.ok, report
+    assert max(row[2] for row in report.rows) <= 1e-7
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_reference_net_matches_the_engine(seed):
+    params, x, t = case(seed)
+    loss, grads = net_loss_and_grads(params, x, t)
+    engine_loss, engine = engine_grads(params, x, t)
+    assert abs(loss - engine_loss) <= 1e-12 * max(1.0, abs(loss))
+    for name in PARAMS:
+        assert grads[name].shape == params[name].shape
+        assert rel_error(grads[name], engine[name]) <= 1e-12, name
+
+
+def test_reference_pieces_agree_with_each_other():
+    params, x, t = case(3)
+    y, cache = net_forward(params, x)
+    loss, dy = l1(y, t)
+    assert loss == pytest.approx(np.abs(y - t).sum())
+    assert np.array_equal(dy, np.sign(y - t))
+    assert all(np.array_equal(a, b) for a, b in zip(net_backward(dy, cache).values(),
+                                                      net_loss_and_grads(params, x, t)[1].values()))
+    graph, values = net_in_engine(params, x, t)
+    assert graph.item() == pytest.approx(loss) and sorted(values) == sorted(PARAMS)
+
+
+def test_sign_flips_sees_a_residual_within_h_of_zero():
+    params, x, t = case(4)
+    y, _ = net_forward(params, x)
+    t = t.copy()
+    t[0, 0] = y[0, 0] - 3e-6                                      # a residual closer to 0 than h
+    flips, nudges = sign_flips(params, x, t)
+    assert 0 < flips < nudges
+    _, grads = net_loss_and_grads(params, x, t)
+    report = gradcheck(lambda **p: net_loss_and_grads(p, x, t)[0], params, grads)
+    assert not report.ok                                          # and the gradient check notices
+
+
+def test_sgd_update_and_train_leave_inputs_alone_and_lower_the_loss():
+    params, x, t = case(5, n=30)
+    before = {k: v.copy() for k, v in params.items()}
+    new, history = train(params, x, t, lr=0.005, steps=200, batch=10, every=50)
+    assert all(np.array_equal(before[k], params[k]) for k in PARAMS)
+    assert [step for step, _ in history] == [0, 50, 100, 150, 200]
+    assert history[-1][1] < 0.7 * history[0][1]
+    _, grads = net_loss_and_grads(params, x, t)
+    stepped = sgd_update(params, grads, 0.1)
+    assert all(np.allclose(stepped[k], params[k] - 0.1 * grads[k]) for k in PARAMS)
+    assert all(np.array_equal(before[k], params[k]) for k in PARAMS)
+
+
+def test_dead_units():
+    params, x, _ = case(6)
+    params["b1"][1] = -50.0
+    assert dead_units(params, x) == [1]
+    _, grads = net_loss_and_grads(params, x, np.zeros((len(x), 2)))
+    assert not np.any(grads["W1"][:, 1]) and grads["b1"][1] == 0 and not np.any(grads["W2"][1])
+    _, leaky = net_loss_and_grads(params, x, np.zeros((len(x), 2)), leak=0.1)
+    assert np.all(leaky["W1"][:, 1] != 0)
