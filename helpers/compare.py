@@ -83,6 +83,8 @@ def as_numbers(name, answer, shape=None):
 def _shape_mistake(name, got, expected, unsummed):
     """Explain why ``got`` has the wrong shape, naming the likely mistake."""
     eshape, gshape = expected.shape, got.shape
+    if expected.ndim == 0 and got.size == 1:
+        return f"{name} should be a single number, not an array or list holding one (use float(...))"
     if got.ndim == 2 and gshape == eshape[::-1] and close(got.T, expected):
         return (f"{name} is transposed: expected shape {eshape}, got {gshape}. Check which operand "
                 "gets the .T and the order of the matrix product (dimension analysis helps)")
@@ -219,8 +221,10 @@ def expect_all(answers, expected, *, mistakes=None, unsummed=None, backward=True
             todo.append(name)
         except Wrong as mistake:
             before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
-            order = " in backward order" if backward else ""
-            where = f"first wrong one{order}{before}: " if len(expected) > 1 else ""
+            if len(expected) == 1 or not (backward or done):
+                where = ""
+            else:
+                where = f"first wrong one{' in backward order' if backward else ''}{before}: "
             raise Wrong(where + str(mistake)) from None
         else:
             done.append(name)

@@ -77,6 +77,10 @@ def test_sign_factor_and_zero():
     assert "zero everywhere" in wrong(np.zeros_like(A), A)
 
 
+def test_a_list_of_one_for_a_number():
+    assert "single number, not an array or list holding one" in wrong([3.0], 3.0)
+
+
 def test_wrong_shape_names_the_dimension():
     assert "expected (2, 3), got (2, 4) (dimension 1 should be 3, not 4)" in wrong(np.ones((2, 4)), A)
     assert "expected (2, 3) (2-d), got (6, 1, 1) (3-d)" in wrong(np.ones((6, 1, 1)) * 7, A)

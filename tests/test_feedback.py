@@ -84,4 +84,4 @@ def test_a_wrong_answer_shows_in_a_notebook_as_one_short_line(tmp_path):
     assert [o["output_type"] for o in wrong] == ["error"]
     assert wrong[0]["ename"] == "CheckFailed"
     assert len(wrong[0]["traceback"]) == 1
-    assert wrong[0]["traceback"][0].startswith("✗ Exercise 1.2 — first wrong one: dfdx is wrong")
+    assert wrong[0]["traceback"][0].startswith("✗ Exercise 1.2 — dfdx is wrong")
