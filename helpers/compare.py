@@ -96,14 +96,6 @@ def _shape_mistake(name, got, expected, unsummed):
             return (f"{name} has the right numbers but shape {gshape} instead of {eshape}: it has an extra "
                     "size-1 axis — sum without keepdims=True (or drop the axis with .reshape)")
         return f"{name} has the right numbers in the wrong shape: expected {eshape}, got {gshape}"
-    try:
-        if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
-            axes = _summed_axes(eshape, gshape)
-            return (f"{name} still has the broadcast shape {gshape}; {name} itself has shape {eshape}. "
-                    f"It was copied along {_axes(axes)} in the forward pass, so sum its gradient "
-                    f"over {_axes(axes)}")
-    except ValueError:
-        pass
     if unsummed is not None and close(got, unsummed):
         axes = _right_axes(expected, unsummed)
         return (f"{name} still has the broadcast shape {gshape}; {name} itself has shape {eshape}. "
@@ -113,6 +105,14 @@ def _shape_mistake(name, got, expected, unsummed):
         if found is not None:
             return (f"{name} is summed over the wrong axes: you summed over {_axes(found)}, "
                     f"but {name} (shape {eshape}) was broadcast along {_axes(_right_axes(expected, unsummed))}")
+    try:
+        if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
+            axes = _summed_axes(eshape, gshape)
+            return (f"{name} still has the broadcast shape {gshape}; {name} itself has shape {eshape}. "
+                    f"It was copied along {_axes(axes)} in the forward pass, so sum its gradient "
+                    f"over {_axes(axes)}")
+    except ValueError:
+        pass
     if got.ndim != expected.ndim:
         return (f"{name} has the wrong shape: expected {eshape} ({expected.ndim}-d), got {gshape} "
                 f"({got.ndim}-d)")

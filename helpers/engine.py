@@ -47,11 +47,13 @@ def unbroadcast(grad, shape):
     [[3.0], [3.0]]
     """
     grad = np.asarray(grad, dtype=np.float64)
-    shape = tuple(shape)
+    shape, original = tuple(shape), grad.shape
     if grad.shape == shape:
         return grad
     # numpy adds new axes on the left: sum them away
     leading = grad.ndim - len(shape)
+    if leading < 0:
+        raise ValueError(f"cannot unbroadcast a gradient of shape {original} to the bigger shape {shape}")
     if leading > 0:
         grad = grad.sum(axis=tuple(range(leading)))
     # axes of length 1 that were stretched: sum them, keeping the axis
@@ -59,7 +61,8 @@ def unbroadcast(grad, shape):
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
     if grad.shape != shape:
-        raise ValueError(f"cannot unbroadcast a gradient of shape {grad.shape} to shape {shape}")
+        raise ValueError(f"cannot unbroadcast a gradient of shape {original} to shape {shape}: "
+                         "an array of that shape does not broadcast to it")
     return grad
 
 

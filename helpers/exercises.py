@@ -145,9 +145,32 @@ def execute(path, timeout=300):
     notebook.metadata.pop("widgets", None)                     # widget state differs run to run
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _settled(cell.outputs)
     notebook.metadata["language_info"] = {"name": "python"}
     nbformat.write(notebook, path)
     return True
+
+
+def _settled(outputs):
+    """Return outputs as they should be saved: the same text on every run.
+
+    Consecutive prints to one stream are merged (how they were split depends
+    on timing), and a widget's live view is dropped: its model id is new on
+    every run and its state is not saved, so JupyterLab and GitHub show the
+    widget's static text instead.
+    """
+    settled = []
+    for output in outputs:
+        if output.get("output_type") == "stream" and settled and settled[-1].get("output_type") == "stream" \
+                and settled[-1].get("name") == output.get("name"):
+            settled[-1]["text"] += output["text"]
+            continue
+        data = output.get("data")
+        if data and "application/vnd.jupyter.widget-view+json" in data:
+            del data["application/vnd.jupyter.widget-view+json"]
+        settled.append(output)
+    return settled
 
 
 def render(notebook):

@@ -9,9 +9,9 @@ from helpers.draw import PALETTES, NO_GRAPHVIZ, Drawing, draw, format_number, re
 from helpers.engine import Value
 
 HEADER = """digraph {
-\tgraph [rankdir="LR" nodesep="0.5" ranksep="0.6" fontname="Helvetica" bgcolor="white"]
-\tnode [fontname="Helvetica" fontsize="12"]
-\tedge [fontname="Helvetica" fontsize="11" arrowsize="0.6" fontcolor="#1a7f37"]
+\tgraph [bgcolor=white fontname=Helvetica nodesep=0.5 rankdir=LR ranksep=0.6]
+\tnode [fontname=Helvetica fontsize=12]
+\tedge [arrowsize=0.6 fontcolor="#1a7f37" fontname=Helvetica fontsize=11]
 """
 
 
@@ -23,16 +23,16 @@ def circuit():
 
 def test_the_circuit_before_backward():
     assert draw(circuit()).source == HEADER + """\
-\tn0 [label="x" shape="plaintext"]
-\tn1 [label="y" shape="plaintext"]
-\tn2 [label="+" shape="circle" style="filled" fillcolor="#f2f2f2"]
+\tn0 [label=x shape=plaintext]
+\tn1 [label=y shape=plaintext]
+\tn2 [label="+" fillcolor="#f2f2f2" shape=circle style=filled]
 \tn0 -> n2 [label="−2.00"]
-\tn1 -> n2 [label="5.00"]
-\tn3 [label="z" shape="plaintext"]
-\tn4 [label="*" shape="circle" style="filled" fillcolor="#f2f2f2"]
+\tn1 -> n2 [label=5.00]
+\tn3 [label=z shape=plaintext]
+\tn4 [label="*" fillcolor="#f2f2f2" shape=circle style=filled]
 \tn2 -> n4 [label="q = 3.00"]
 \tn3 -> n4 [label="−4.00"]
-\tn4_out [label="f" shape="plaintext"]
+\tn4_out [label=f shape=plaintext]
 \tn4 -> n4_out [label="−12.00"]
 }
 """
@@ -53,13 +53,13 @@ def test_a_plus_a_draws_a_fork_with_two_branches():
     out = (a + a).named("out")
     out.backward()
     assert draw(out).source == HEADER + """\
-\tn0 [label="a" shape="plaintext"]
-\tn0_fork [label="" shape="point" width="0.08"]
-\tn0 -> n0_fork [label="3.00\\n∇ 2.00\\n⤷ fork: the branches' ∇ add up" arrowhead="none"]
-\tn1 [label="+" shape="circle" style="filled" fillcolor="#f2f2f2"]
+\tn0 [label=a shape=plaintext]
+\tn0_fork [label="" shape=point width=0.08]
+\tn0 -> n0_fork [label="3.00\\n∇ 2.00\\n⤷ fork: the branches' ∇ add up" arrowhead=none]
+\tn1 [label="+" fillcolor="#f2f2f2" shape=circle style=filled]
 \tn0_fork -> n1 [label="3.00\\n∇ 1.00"]
 \tn0_fork -> n1 [label="3.00\\n∇ 1.00"]
-\tn1_out [label="out" shape="plaintext"]
+\tn1_out [label=out shape=plaintext]
 \tn1 -> n1_out [label="6.00\\n∇ 1.00"]
 }
 """
@@ -110,10 +110,10 @@ def test_tensors_show_their_shape_and_a_preview():
 def test_learner_gradients_mark_the_first_wrong_one_in_backward_order():
     f = circuit()
     drawing = draw(f, grads={"x": -4.0, "y": 4.0, "z": 3.0})
-    assert '\tn3 [label="z ✓" shape="plaintext"]' in drawing.source
-    assert 'n1 [label="y ✗ first wrong" shape="plaintext" color="#c62828" fontcolor="#c62828" penwidth="3"]' \
+    assert '\tn3 [label="z ✓" shape=plaintext]' in drawing.source
+    assert 'n1 [label="y ✗ first wrong" color="#c62828" fontcolor="#c62828" penwidth=3 shape=plaintext]' \
         in drawing.source
-    assert '\tn0 [label="x ✓" shape="plaintext"]' in drawing.source
+    assert '\tn0 [label="x ✓" shape=plaintext]' in drawing.source
     assert "∇ 4.00 ✗ first wrong" in drawing.table
     assert not f.grad.any(), "drawing a learner's gradients must not run backward on the graph"
 
@@ -135,8 +135,8 @@ def test_colour_blind_palette_is_one_call_away():
 
 
 def test_format_number():
-    assert [format_number(v) for v in (-4, 0.125, -0.0001, 3, 123456.0, float("nan"))] == \
-        ["−4.00", "0.12", "0.00", "3.00", "1.23e+05", "nan"]
+    assert [format_number(v) for v in (-4, 0.125, -0.0021, 0.0001, 3e-7, -0.0, 3, 123456.0, float("nan"))] == \
+        ["−4.00", "0.12", "−0.0021", "0.0001", "3.00e−07", "0.00", "3.00", "1.23e+05", "nan"]
 
 
 def test_the_table_lists_every_node():
