@@ -1,0 +1,286 @@
+"""Lesson 3 checkers: right answers pass, placeholders are 'not attempted', classic mistakes are named."""
+import numpy as np
+import pytest
+
+from helpers.checks.lesson3 import (check_chain_gradients, check_exp_square_backward, check_fixed_backward,
+                                    check_fork_backward, check_relu_chain_backward, relu_chain_inputs)
+from tests.conftest import assert_correct, assert_not_attempted, assert_wrong
+
+
+# ---------------------------------------------------------------- 3.1 chain rule
+def exp_square_backward(x, dT):
+    y = x ** 2
+    dy = np.exp(y) * dT
+    dx = 2 * x * dy
+    return dy, dx
+
+
+def test_3_1_right_answer():
+    assert_correct(check_exp_square_backward, exp_square_backward)
+    assert_correct(check_exp_square_backward, lambda x, dT: [np.exp(x * x) * dT, 2 * x * np.exp(x * x) * dT])
+
+
+def test_3_1_placeholder():
+    assert_not_attempted(check_exp_square_backward, lambda x, dT: (..., ...))
+    assert_not_attempted(check_exp_square_backward, ...)
+
+
+def test_3_1_half_done_says_what_is_left():
+    result = check_exp_square_backward.evaluate(lambda x, dT: (np.exp(x ** 2) * dT, ...))
+    assert result.outcome == "not attempted" and "still to fill in: dx" in result.message
+
+
+def with_dx(dx_of):
+    """An answer whose dy is right and whose dx is dx_of(x, dT, y, dy)."""
+    def answer(x, dT):
+        y = x ** 2
+        dy = np.exp(y) * dT
+        return dy, dx_of(x, dT, y, dy)
+    return answer
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda x, dT: (np.exp(x ** 2), 2 * x * np.exp(x ** 2)), ["dy", "upstream gradient is missing"]),
+    (lambda x, dT: (np.exp(x) * dT, 2 * x * np.exp(x) * dT), ["dy", "wrong intermediate"]),
+    (lambda x, dT: (dT, 2 * x * dT), ["dy", "unchanged"]),
+    (lambda x, dT: (-np.exp(x ** 2) * dT, -2 * x * np.exp(x ** 2) * dT), ["dy", "wrong sign"]),
+    (lambda x, dT: (np.exp(x ** 2) + dT, 0 * x), ["dy", "multiplies"]),
+    (with_dx(lambda x, dT, y, dy: 2 * x), ["dx", "upstream gradient is missing", "dy before it is right"]),
+    (with_dx(lambda x, dT, y, dy: 2 * x * dT), ["dx", "skips the exp gate"]),
+    (with_dx(lambda x, dT, y, dy: 2 * x * np.exp(x) * dT), ["dx", "wrong intermediate"]),
+    (with_dx(lambda x, dT, y, dy: dy + 2 * x), ["dx", "multiplies"]),
+    (with_dx(lambda x, dT, y, dy: (np.exp(y) + 2 * x) * dT), ["dx", "added"]),
+    (with_dx(lambda x, dT, y, dy: x * dy), ["dx", "factor 2"]),
+    (with_dx(lambda x, dT, y, dy: -2 * x * dy), ["dx", "wrong sign"]),
+    (with_dx(lambda x, dT, y, dy: (2 * x * dy).T), ["dx", "transposed"]),
+    (with_dx(lambda x, dT, y, dy: (2 * x * dy).sum()), ["dx", "shape"]),
+    (with_dx(lambda x, dT, y, dy: None), ["dx", "None"]),
+    (with_dx(lambda x, dT, y, dy: "2x dy"), ["dx", "string"]),
+    (with_dx(lambda x, dT, y, dy: np.nan * x), ["dx", "nan"]),
+    (lambda x, dT: np.exp(x ** 2) * dT, "tuple (dy, dx)"),
+    (lambda x, dT: (1, 2, 3), "returned 3"),
+    (lambda x, dT: None, "forget the `return`"),
+    (lambda x, dT: x.undefined, "AttributeError"),
+    ("exp(x**2)", "should be a function"),
+])
+def test_3_1_wrong_answers(wrong, says):
+    assert_wrong(check_exp_square_backward, wrong, says=says)
+
+
+def test_3_1_in_place_change_is_caught():
+    def in_place(x, dT):
+        dT *= np.exp(x ** 2)
+        return dT, 2 * x * dT
+    assert_wrong(check_exp_square_backward, in_place, says="in place")
+
+
+# ---------------------------------------------------------------- 3.2 a chain, reusing gradients
+def chain_gradients(local, dout):
+    grads = np.empty(len(local) + 1)
+    grads[-1] = dout
+    for i in reversed(range(len(local))):
+        grads[i] = local[i] * grads[i + 1]
+    return grads
+
+
+def from_scratch(local, dout):
+    return [dout * float(np.prod(local[i:])) for i in range(len(local) + 1)]
+
+
+def test_3_2_right_answer():
+    assert_correct(check_chain_gradients, chain_gradients)
+    assert_correct(check_chain_gradients, from_scratch)      # right numbers, just slower
+
+
+def test_3_2_placeholder():
+    assert_not_attempted(check_chain_gradients, lambda local, dout: ...)
+    assert_not_attempted(check_chain_gradients, lambda local, dout: [..., dout])
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (lambda local, dout: [float(np.prod(local[i:])) for i in range(len(local) + 1)], "dout is missing"),
+    (lambda local, dout: [dout * float(np.prod(local[:i])) for i in range(len(local) + 1)], "wrong way"),
+    (lambda local, dout: [dout + float(np.sum(local[i:])) for i in range(len(local) + 1)], "added"),
+    (lambda local, dout: list(local * dout) + [dout], "only its own gate's local gradient"),
+    (lambda local, dout: [dout * float(np.prod(local[i + 1:])) for i in range(len(local))] + [dout],
+     "off by one"),
+    (lambda local, dout: [-g for g in chain_gradients(local, dout)], "wrong sign"),
+    (lambda local, dout: chain_gradients(local, dout)[:-1], "joins"),
+    (lambda local, dout: chain_gradients(local, dout)[::-1], "reverse order"),
+    (lambda local, dout: chain_gradients(local, dout) + 0.1, "entries differ"),
+    (lambda local, dout: chain_gradients(local, dout)[:, None], "shape"),
+    (lambda local, dout: "grads", "string"),
+    (lambda local, dout: None, "forget the `return`"),
+])
+def test_3_2_wrong_answers(wrong, says):
+    assert_wrong(check_chain_gradients, wrong, says=says)
+
+
+def test_3_2_in_place_change_is_caught():
+    def in_place(local, dout):
+        local *= dout
+        return chain_gradients(local, dout)
+    assert_wrong(check_chain_gradients, in_place, says="in place")
+
+
+# ---------------------------------------------------------------- 3.3 a fork
+def fork_backward(x, dT):
+    y, z = x ** 2, np.exp(-x)
+    dy = z * dT
+    dz = y * dT
+    dx = 2 * x * dy
+    dx += -z * dz
+    return dy, dz, dx
+
+
+def with_fork_dx(dx_of):
+    """An answer whose dy, dz are right and whose dx is dx_of(x, dT, y, z, dy, dz)."""
+    def answer(x, dT):
+        y, z = x ** 2, np.exp(-x)
+        dy, dz = z * dT, y * dT
+        return dy, dz, dx_of(x, dT, y, z, dy, dz)
+    return answer
+
+
+def test_3_3_right_answer():
+    assert_correct(check_fork_backward, fork_backward)
+
+
+def test_3_3_placeholder():
+    assert_not_attempted(check_fork_backward, lambda x, dT: (..., ..., ...))
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy),
+     ["dx", "overwritten", "`dx += ...`", "only the share through y = x²",
+      "the share through z = exp(−x) was lost"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: -z * dz),
+     ["dx", "overwritten", "only the share through z = exp(−x)", "the share through y = x² was lost"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy + z * dz), ["dx", "wrong sign", "exp(−x)"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy * (-z * dz)), ["dx", "at a fork they add"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dT - z * dT), ["dx", "skipping the multiply gate"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * z - z * y), ["dx", "dT is missing"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: dT * (z + 2 * x) + dT * (y - z)),
+     ["dx", "along a path they multiply"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: -(2 * x * dy - z * dz)), ["dx", "wrong sign"]),
+    (lambda x, dT: (np.exp(-x), x ** 2 * dT, 0 * x), ["dy", "dT is missing"]),
+    (lambda x, dT: (x ** 2 * dT, np.exp(-x) * dT, 0 * x), ["dy", "multiply swaps"]),
+    (lambda x, dT: (np.exp(-x) * dT, x ** 2, 0 * x), ["dz", "dT is missing", "dy before it is right"]),
+    (lambda x, dT: (np.exp(-x) * dT, np.exp(-x) * dT, 0 * x), ["dz", "multiply swaps"]),
+    (lambda x, dT: fork_backward(x, dT)[:2], "returned 2"),
+])
+def test_3_3_wrong_answers(wrong, says):
+    assert_wrong(check_fork_backward, wrong, says=says)
+
+
+# ---------------------------------------------------------------- 3.4 spot the bug
+def make_backward(bug=None):
+    """The backward pass of T = (x·y + y)² · x; ``bug`` names the accumulation to overwrite."""
+    def backward(x, y, dT):
+        p = x * y
+        q = p + y
+        r = q ** 2
+        dr = x * dT
+        dx = r * dT
+        dq = 2 * q * dr
+        dp = dq
+        dy = dq
+        if bug == "dx":
+            dx = y * dp
+        else:
+            dx += y * dp
+        if bug == "dy":
+            dy = x * dp
+        else:
+            dy += x * dp
+        if bug == "dx first":                                  # the branch through T never added
+            dx = y * dp
+        return dx, dy
+    return backward
+
+
+def test_3_4_right_answer():
+    assert_correct(check_fixed_backward, make_backward())
+
+
+def test_3_4_placeholder():
+    assert_not_attempted(check_fixed_backward, lambda x, y, dT: (..., ...))
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (make_backward("dx"), ["dx", "overwritten", "`dx = ...` where `dx += ...`",
+                           "only the share through p = x·y", "the share through T = r·x was lost"]),
+    (make_backward("dy"), ["dy", "overwritten", "`dy = ...` where `dy += ...`",
+                           "only the share through p = x·y", "the share through q = p + y was lost"]),
+    (lambda x, y, dT: (make_backward()(x, y, dT)[0], 2 * (x * y + y) * x * dT),
+     ["dy", "only the share through q = p + y", "the share through p = x·y was lost",
+      "dx before it is right"]),
+    (lambda x, y, dT: ((x * y + y) ** 2 * dT, make_backward()(x, y, dT)[1]),
+     ["dx", "only the share through T = r·x", "the share through p = x·y was lost"]),
+    (lambda x, y, dT: make_backward()(x, y, dT)[::-1], ["dx", "return dx first"]),
+    (lambda x, y, dT: tuple(-g for g in make_backward()(x, y, dT)), ["dx", "wrong sign"]),
+    (lambda x, y, dT: (make_backward()(x, y, dT)[0], [1.0, 2.0]), ["dy", "shape"]),
+    (lambda x, y, dT: (make_backward()(x, y, dT)[0], float("nan") * x), ["dy", "nan"]),
+])
+def test_3_4_wrong_answers(wrong, says):
+    assert_wrong(check_fixed_backward, wrong, says=says)
+
+
+# ---------------------------------------------------------------- 3.5 relu inside a chain
+def relu_chain_backward(x, w, b, v, dT):
+    u = w * x + b
+    dr = v * dT
+    du = (u > 0) * dr
+    dx = w * du
+    return dr, du, dx
+
+
+def with_du(du_of, dx_of=lambda x, w, du, dr: w * du):
+    def answer(x, w, b, v, dT):
+        u = w * x + b
+        dr = v * dT
+        du = du_of(u, x, dr, dT)
+        return dr, du, dx_of(x, w, du, dr)
+    return answer
+
+
+def test_3_5_inputs_sit_on_every_side_of_the_kink():
+    x, w, b, v, dT = relu_chain_inputs()
+    u = w * x + b
+    assert np.any(u == 0) and np.any(u > 0) and np.any(u < 0)
+    assert np.any((u > 0) != (x > 0))                          # so the wrong intermediate shows
+    assert np.all(np.abs(dT) >= 0.5) and np.all(np.abs(dT) != 1)
+
+
+def test_3_5_right_answer():
+    assert_correct(check_relu_chain_backward, relu_chain_backward)
+    assert_correct(check_relu_chain_backward, lambda x, w, b, v, dT: (
+        v * dT, np.where(w * x + b > 0, v * dT, 0.0), np.where(w * x + b > 0, w * v * dT, 0.0)))
+
+
+def test_3_5_placeholder():
+    assert_not_attempted(check_relu_chain_backward, lambda x, w, b, v, dT: (..., ..., ...))
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (with_du(lambda u, x, dr, dT: (u >= 0) * dr), ["du", "u > 0, not u >= 0"]),
+    (with_du(lambda u, x, dr, dT: np.where(u > 0, 1.0, np.where(u == 0, 0.5, 0.0)) * dr),
+     ["du", "even split", "uses 0 at 0"]),
+    (with_du(lambda u, x, dr, dT: (x > 0) * dr), ["du", "wrong intermediate"]),
+    (with_du(lambda u, x, dr, dT: dr), ["du", "closed"]),
+    (with_du(lambda u, x, dr, dT: np.maximum(u, 0) * dr), ["du", "gate's output"]),
+    (with_du(lambda u, x, dr, dT: (u > 0) * dT), ["du", "dT skips"]),
+    (with_du(lambda u, x, dr, dT: (u > 0) * 1.0), ["du", "dr is missing"]),
+    (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: du),
+     ["dx", "local gradient of u = w·x + b", "du before it"]),
+    (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: x * du), ["dx", "multiply swaps"]),
+    (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: du + w), ["dx", "multiplies"]),
+    (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: w * dr), ["dx", "through relu"]),
+    (lambda x, w, b, v, dT: (v, v * (w * x + b > 0), w * v * (w * x + b > 0)), ["dr", "dT is missing"]),
+    (lambda x, w, b, v, dT: (dT, dT * (w * x + b > 0), w * dT * (w * x + b > 0)), ["dr", "skipped"]),
+    (lambda x, w, b, v, dT: (np.maximum(w * x + b, 0) * dT, 0 * x, 0 * x), ["dr", "multiply swaps"]),
+    (lambda x, w, b, v, dT: (v * dT, (w * x + b > 0), 0 * x), ["du", "True/False"]),
+    (lambda x, w, b, v, dT: relu_chain_backward(x, w, b, v, dT)[1:], "returned 2"),
+])
+def test_3_5_wrong_answers(wrong, says):
+    assert_wrong(check_relu_chain_backward, wrong, says=says)
