@@ -7,16 +7,25 @@ PORT   ?= 8888
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest
+FIRST  := 01_derivatives.ipynb
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-unit test-notebooks exercises solutions clean
+.PHONY: help install lab workspace progress reset test test-unit test-notebooks test-browser \
+	bench exercises solutions clean
 
 help:
-	@echo "make lab         open the course in JupyterLab (PORT=$(PORT); NO_BROWSER=1 when headless)"
-	@echo "make test        run the unit tests and every notebook (nbval)"
-	@echo "make exercises   regenerate notebooks/ from solutions/"
-	@echo "make solutions   re-run every solution notebook, save its outputs, regenerate notebooks/"
-	@echo "make clean       remove .venv and caches"
+	@echo "Learners"
+	@echo "  make lab              open your workspace my-work/ in JupyterLab (PORT=$(PORT); NO_BROWSER=1 when headless)"
+	@echo "  make progress         run your lessons and list every exercise: ✓ / ✗ / … (TIMEOUT=120 s per lesson)"
+	@echo "  make reset LESSON=1   back up your copy of a lesson to my-work/backups/, then start it afresh"
+	@echo "  make workspace        create my-work/ from notebooks/, or copy in new lessons (never overwrites yours)"
+	@echo "Instructors"
+	@echo "  make test             run the unit tests and every notebook (nbval)"
+	@echo "  make solutions        re-run every solution notebook, save its outputs, regenerate notebooks/"
+	@echo "  make exercises        regenerate notebooks/ from solutions/"
+	@echo "  make bench            measure how fast the course feels (figures with their targets)"
+	@echo "  make test-browser     run lesson 1 in JupyterLab in headless Chromium (needs Chromium)"
+	@echo "  make clean            remove .venv and caches"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Backprop by Hand needs Python 3.11 or newer, found " + sys.version.split()[0] + ": run make PYTHON=python3.12 (or another 3.11+)")'
@@ -29,15 +38,28 @@ $(STAMP): $(BIN)/python requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-lab: $(STAMP)
+# ---------------------------------------------------------------- learners
+# my-work/ holds the learner's own copies of the lessons: git pull and course updates never touch it
+
+lab: workspace
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
-		--ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks \
+		--ServerApp.root_dir=$(CURDIR)/my-work --LabApp.default_url=/lab/tree/$(FIRST) \
 		$(if $(NO_BROWSER)$(CI),--no-browser)
 
+workspace: $(STAMP)
+	@$(BIN)/python -m helpers.workspace setup
+
+progress: $(STAMP)
+	@$(BIN)/python -m helpers.workspace progress $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+reset: $(STAMP)
+	@$(BIN)/python -m helpers.workspace reset "$(LESSON)"
+
+# ---------------------------------------------------------------- instructors
 test: test-unit test-notebooks
 
 test-unit: $(STAMP)
-	$(PYTEST) tests
+	$(PYTEST) tests helpers --doctest-modules --ignore=tests/browser
 
 # exercise notebooks: must run clean untouched (checks say "not attempted");
 # solution notebooks: must run clean and print exactly what their saved outputs show
@@ -45,6 +67,16 @@ test-notebooks: $(STAMP)
 	$(PYTEST) --nbval-lax --nbval-current-env --nbval-cell-timeout=300 notebooks
 	$(PYTEST) --nbval --nbval-current-env --nbval-cell-timeout=300 \
 		--nbval-sanitize-with tests/nbval-sanitize.cfg solutions
+
+test-browser: $(STAMP) $(VENV)/.browser
+	$(PYTEST) tests/browser -v
+
+$(VENV)/.browser: requirements-browser.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	@touch $@
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
 
 exercises: $(STAMP)
 	$(BIN)/python -m helpers.exercises

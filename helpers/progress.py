@@ -1,0 +1,421 @@
+"""Run the learner's lessons headless and show, exercise by exercise, where they stand.
+
+:func:`progress` runs each lesson of the workspace in a fresh Python kernel
+(nbclient), top to bottom, the way "Restart Kernel and Run All Cells" would.
+A wrong answer raises an error in its check cell, so errors are allowed and the
+later cells still run.  Each check records its outcome as a JSON line in the
+file named by ``BACKPROP_RESULTS`` (see :mod:`helpers.feedback`); those lines,
+not the printed text, are the outcomes.
+
+Which exercises a lesson has comes from the course's own exercise notebook:
+the check calls it contains, resolved to exercise ids through the checkers it
+imports.  So an exercise whose check cell the learner deleted, or that never
+ran because the notebook timed out or the kernel died, still shows up, as
+*not checked*, with the reason.
+
+Nothing is written into the learner's notebooks.  ``make progress`` prints a
+line per lesson while it runs, then the table made by :func:`format_table`.
+"""
+import ast
+import importlib
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
+from helpers.workspace import WorkspaceError, course_notebooks, lesson_number, notebook_problem
+
+__all__ = ["NOT_CHECKED", "Row", "LessonProgress", "expected_exercises", "run_lesson", "progress",
+           "format_table"]
+
+NOT_CHECKED = "not checked"
+SYMBOLS = {CORRECT: "✓", WRONG: "✗", NOT_ATTEMPTED: "…", NOT_CHECKED: "!"}
+TIMED_OUT, KERNEL_DIED = "timed out", "kernel died"
+
+
+@dataclass
+class Row:
+    """One exercise of one lesson: its id, one of the four outcomes, and a one-line reason."""
+
+    exercise: str
+    outcome: str
+    reason: str = ""
+
+    @property
+    def text(self):
+        """The outcome as the table shows it, for example '✗ wrong — dfdx is wrong: ...'."""
+        if self.outcome == CORRECT:
+            return "✓ correct"
+        if self.outcome == NOT_ATTEMPTED:
+            return "… not attempted"
+        return f"{SYMBOLS.get(self.outcome, '?')} {self.outcome} — {self.reason}"
+
+
+@dataclass
+class LessonProgress:
+    """The outcome of every exercise of one lesson, plus what went wrong while running it."""
+
+    name: str
+    rows: list = field(default_factory=list)
+    problems: list = field(default_factory=list)          # one-line sentences about the whole lesson
+    seconds: float = 0.0
+    stopped: str = ""                                     # why the run ended early, in a few words
+    kernel_failed: bool = False                           # Python could not start: the tool failed
+
+    def count(self, outcome):
+        return sum(row.outcome == outcome for row in self.rows)
+
+
+# ---------------------------------------------------------------------------- which exercises
+def _code_cells(nb):
+    """Yield (index, source, tree or None) for every code cell; IPython magics are blanked out."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                           for line in cell.source.splitlines())
+        try:
+            tree = ast.parse(python)
+        except SyntaxError:
+            tree = None
+        yield index, cell.source, tree
+
+
+def _checker_ids(nb):
+    """Map the name of each checker ``nb`` imports from helpers.checks to its exercise id."""
+    ids = {}
+    for _, _, tree in _code_cells(nb):
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers.checks"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    value = module if alias.name == "*" else getattr(module, alias.name, None)
+                    if hasattr(value, "exercise"):
+                        ids[alias.asname or alias.name] = value.exercise
+                    elif isinstance(value, types.ModuleType):   # import *, or: from helpers.checks import lesson1
+                        ids.update(_checkers_in(value))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("helpers.checks."):
+                        ids.update(_checkers_in(importlib.import_module(alias.name)))
+    return ids
+
+
+def _checkers_in(module):
+    return {name: value.exercise for name, value in vars(module).items()
+            if hasattr(value, "exercise") and not name.startswith("_")}
+
+
+def _check_calls(nb, ids):
+    """Return [(cell index, checker name)] for each call of a known checker, in notebook order."""
+    calls = []
+    for index, source, tree in _code_cells(nb):
+        if tree is None:                          # the learner's cell does not parse: look for the name
+            calls += [(index, name) for name in ids if re.search(rf"\b{re.escape(name)}\s*\(", source)]
+            continue
+        found = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                if name in ids:
+                    found.append((node.lineno, node.col_offset, name))
+        calls += [(index, name) for _, _, name in sorted(found)]
+    return calls
+
+
+def expected_exercises(nb):
+    """Return ``(exercises, ids)`` for a course notebook: [(exercise id, checker name)] and name → id.
+
+    The exercises are those whose checks the notebook calls, in order of first call.
+    """
+    ids = _checker_ids(nb)
+    exercises, seen = [], set()
+    for _, name in _check_calls(nb, ids):
+        if ids[name] not in seen:
+            seen.add(ids[name])
+            exercises.append((ids[name], name))
+    return exercises, ids
+
+
+# ---------------------------------------------------------------------------- running one notebook
+@dataclass
+class _Run:
+    results: list
+    stop: tuple | None = None                             # (TIMED_OUT or KERNEL_DIED, cell index)
+    kernel_failed: str = ""
+
+
+def _execute(nb, *, cwd, timeout):
+    """Run ``nb`` in a fresh kernel within ``timeout`` seconds in all; return a :class:`_Run`."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    quiet = logging.getLogger("helpers.progress.nbclient")
+    quiet.setLevel(logging.CRITICAL)                      # its timeout/crash messages are ours to tell
+    deadline = [None]
+    client = NotebookClient(nb, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
+                            timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
+                            resources={"metadata": {"path": str(cwd)}}, log=quiet)
+    with tempfile.TemporaryDirectory(prefix="backprop-progress-") as scratch:
+        results = Path(scratch) / "results.jsonl"
+        env = {**os.environ, RESULTS_ENV: str(results), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        run, started = _Run([]), False
+        with open(Path(scratch) / "kernel.log", "w", encoding="utf-8") as kernel_log:
+            try:
+                with client.setup_kernel(env=env, stderr=kernel_log):
+                    started = True
+                    deadline[0] = time.monotonic() + timeout
+                    for index, cell in enumerate(nb.cells):
+                        if time.monotonic() >= deadline[0]:
+                            run.stop = (TIMED_OUT, index)
+                            break
+                        try:
+                            client.execute_cell(cell, index)
+                        except CellTimeoutError:
+                            run.stop = (TIMED_OUT, index)
+                            break
+                        except DeadKernelError:
+                            run.stop = (KERNEL_DIED, index)
+                            break
+            except Exception as error:                    # noqa: BLE001 — whatever stops Python from starting
+                if started:
+                    raise
+                run.kernel_failed = f"{type(error).__name__}: {error}".strip()
+        run.results = _read_results(results)
+    return run
+
+
+def _read_results(path):
+    """Return the outcomes the checks recorded, as dicts, skipping any line that is not one."""
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:                                       # no check ran at all
+        return records
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and {"exercise", "outcome", "message"} <= record.keys():
+            records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------------- one lesson
+def run_lesson(course_notebook, learner_notebook, *, timeout=120.0):
+    """Run the learner's copy of a lesson and return its :class:`LessonProgress`.
+
+    ``course_notebook`` (the lesson in ``notebooks/``) says which exercises
+    there are; ``learner_notebook`` is run, with its own folder as working
+    directory, in a fresh kernel, within ``timeout`` seconds.
+    """
+    import nbformat
+
+    learner_notebook = Path(learner_notebook)
+    lesson = LessonProgress(learner_notebook.name)
+    exercises, ids = _course_exercises(course_notebook, lesson)
+    problem = notebook_problem(learner_notebook)
+    nb = None
+    if problem is None:
+        try:
+            nb = nbformat.reads(learner_notebook.read_text(encoding="utf-8"), as_version=4)
+            nbformat.validate(nb)
+        except (nbformat.ValidationError, ValueError, KeyError, TypeError, AttributeError) as error:
+            problem = f"not a valid notebook: {_first_line(str(error))}"
+    if nb is None or problem:
+        lesson.stopped = "could not be read"
+        number = lesson_number(learner_notebook)
+        fresh = f"make reset LESSON={number}" if number is not None else "make reset"
+        lesson.problems.append(f"could not read your notebook, so nothing was run: {problem}. "
+                               f"{fresh} saves it in backups/ and gives you a fresh copy")
+        lesson.rows = [Row(exercise, NOT_CHECKED, "your notebook could not be read") for exercise, _ in exercises]
+        return lesson
+
+    started = time.monotonic()
+    run = _execute(nb, cwd=learner_notebook.parent, timeout=timeout)
+    lesson.seconds = time.monotonic() - started
+    if run.kernel_failed:
+        lesson.kernel_failed, lesson.stopped = True, "could not start Python"
+        lesson.problems.append(f"could not start Python to run it ({run.kernel_failed})")
+    elif run.stop:
+        kind, index = run.stop
+        lesson.stopped = f"timed out after {timeout:g} s" if kind == TIMED_OUT else "the kernel died"
+        if kind == TIMED_OUT:
+            lesson.problems.append(f"timed out after {timeout:g} s in {_where(nb, index)} — an endless loop? "
+                                   "The cells after it did not run.")
+        else:
+            lesson.problems.append(f"Python stopped (the kernel died) in {_where(nb, index)}; "
+                                   "the cells after it did not run.")
+    latest = {}
+    for record in run.results:                            # a check run twice: its last word counts
+        latest[str(record["exercise"])] = record
+    calls, errors, explained = _check_calls(nb, ids), _cell_errors(nb), set()
+    for exercise, name in exercises:
+        record = latest.pop(exercise, None)
+        if record:
+            lesson.rows.append(Row(exercise, record["outcome"], _first_line(record["message"])))
+        else:
+            reason, cells = _why_not_checked(name, calls, run, errors)
+            lesson.rows.append(Row(exercise, NOT_CHECKED, reason))
+            explained |= cells
+    for exercise, record in latest.items():               # checks the course lesson does not call
+        lesson.rows.append(Row(exercise, record["outcome"], _first_line(record["message"])))
+    others = [index for index in errors if index not in explained]
+    for index in others[:3]:                              # errors no exercise row already explains
+        name, value = errors[index]
+        lesson.problems.append(f"{name} in {_where(nb, index)}" + (f": {value}" if value else ""))
+    if len(others) > 3:
+        lesson.problems.append(f"… and errors in {len(others) - 3} more cells")
+    return lesson
+
+
+def _course_exercises(course_notebook, lesson):
+    """Return (exercises, ids) of the course's lesson, noting in ``lesson`` why if they cannot be listed."""
+    import nbformat
+
+    try:
+        return expected_exercises(nbformat.read(course_notebook, as_version=4))
+    except Exception as error:                            # noqa: BLE001 — the course's own code, mid-edit
+        lesson.problems.append(f"could not list this lesson's exercises ({type(error).__name__}: "
+                               f"{_first_line(str(error))}); only the checks that ran are shown")
+        return [], {}
+
+
+def _why_not_checked(name, calls, run, errors):
+    """Say in a few words why the check ``name`` recorded no outcome; also return the error cells that explain it."""
+    cells = [index for index, called in calls if called == name]
+    if not cells:
+        return "its check cell is missing from your notebook", set()
+    if run.kernel_failed:
+        return "Python could not start", set()
+    check = cells[0]
+    if run.stop and run.stop[1] <= check:
+        return f"the run stopped before this check ({run.stop[0]})", set()
+    before = [index for index, _ in calls if index < check]
+    start = max(before) if before else -1
+    cause = next((index for index in errors if start < index < check), None)
+    if cause is not None:
+        return (f"the exercise cell raised {_error_text(errors[cause])}, so the check could not run",
+                {cause} | ({check} if check in errors else set()))
+    if check in errors:
+        return f"the check cell raised {_error_text(errors[check])}", {check}
+    return "the check cell ran but recorded nothing", set()
+
+
+def _cell_errors(nb):
+    """Return {cell index: (error name, one-line message)} for cells that raised, wrong answers aside."""
+    errors = {}
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else ():
+            if output.get("output_type") == "error" and output.get("ename") != "CheckFailed":
+                value = _first_line(output.get("evalue", ""))
+                value = re.sub(r"\s*\([^()]*, line (\d+)\)$", r" (line \1)", value)   # IPython's cell file name
+                errors[index] = (output.get("ename") or "an error", value)
+                break
+    return errors
+
+
+def _error_text(error):
+    name, value = error
+    return f"{name}: {value}" if value else name
+
+
+def _where(nb, index):
+    """Describe cell ``index`` by the nearest heading above it, for example 'a cell under “Exercise 1.2 — …”'."""
+    for cell in reversed(nb.cells[:index]):
+        if cell.cell_type == "markdown":
+            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            if headings:
+                title = headings[-1]
+                return f"a cell under “{title[:60]}{'…' if len(title) > 60 else ''}”"
+    return f"cell {index + 1}"
+
+
+def _first_line(text, limit=200):
+    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------- every lesson
+def progress(course, workspace, *, timeout=120.0, stream=None):
+    """Run every lesson of ``workspace`` (in the course's order) and return their :class:`LessonProgress`.
+
+    While they run, a line per lesson goes to ``stream`` (default: standard
+    output): its name as it starts, its counts when it ends.  Lessons of the
+    course missing from the workspace count as not attempted; notebooks in the
+    workspace that are not lessons of the course are not run.
+    """
+    stream = stream or sys.stdout
+    lessons = course_notebooks(course)
+    workspace = Path(workspace)
+    if not workspace.is_dir():
+        raise WorkspaceError(f"there is no workspace at {workspace} yet — run make workspace (or make lab) first")
+    try:
+        import nbclient  # noqa: F401
+    except ImportError:
+        raise WorkspaceError("progress needs the nbclient package: run make install") from None
+    what = "your lesson" if len(lessons) == 1 else f"your {len(lessons)} lessons"
+    print(f"Running {what} in {workspace}, each in a fresh Python (at most {timeout:g} s per lesson)",
+          file=stream, flush=True)
+    width = max(len(p.stem) for p in lessons)
+    reports = []
+    for number, course_notebook in enumerate(lessons, 1):
+        learner = workspace / course_notebook.name
+        print(f"[{number}/{len(lessons)}] {course_notebook.stem:<{width}}  ", end="", file=stream, flush=True)
+        if learner.is_file():
+            lesson = run_lesson(course_notebook, learner, timeout=timeout)
+            print(_summary(lesson), file=stream, flush=True)
+        else:
+            lesson = LessonProgress(course_notebook.name)
+            exercises, _ = _course_exercises(course_notebook, lesson)
+            lesson.rows = [Row(exercise, NOT_ATTEMPTED) for exercise, _ in exercises]
+            lesson.problems.append("not in your workspace yet — make workspace copies it in")
+            print("not in your workspace yet", file=stream, flush=True)
+        reports.append(lesson)
+    others = sorted(p.name for p in workspace.glob("*.ipynb") if not (Path(course) / "notebooks" / p.name).exists())
+    if others:
+        print(f"(not lessons of the course, so not run: {', '.join(others)})", file=stream, flush=True)
+    return reports
+
+
+def _summary(lesson):
+    counts = [f"{lesson.count(outcome)} {SYMBOLS[outcome]}" for outcome in (CORRECT, WRONG, NOT_ATTEMPTED)]
+    if lesson.count(NOT_CHECKED):
+        counts.append(f"{lesson.count(NOT_CHECKED)} not checked")
+    text = f"{len(lesson.rows)} exercise{'' if len(lesson.rows) == 1 else 's'}: " + "  ".join(counts) + f"  ({lesson.seconds:.1f} s)"
+    return text + (f" — {lesson.stopped}" if lesson.stopped else "")
+
+
+def format_table(lessons):
+    """Return the progress table: lesson, exercise, outcome, problems, and a total line."""
+    header = ("lesson", "exercise", "outcome")
+    rows = []
+    for lesson in lessons:
+        name = Path(lesson.name).stem
+        for row in lesson.rows:
+            rows.append((name, row.exercise, row.text))
+            name = ""
+        if not lesson.rows and not lesson.problems:
+            rows.append((name, "–", "no exercises"))
+            name = ""
+        for problem in lesson.problems:
+            rows.append((name, "!", problem))
+            name = ""
+    width = [max(len(r[i]) for r in [header, *rows]) for i in range(2)]
+    lines = [f"{header[0]:<{width[0]}}  {header[1]:<{width[1]}}  {header[2]}",
+             f"{'-' * width[0]}  {'-' * width[1]}  {'-' * len(header[2])}"]
+    lines += [f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
+    every = [row for lesson in lessons for row in lesson.rows]
+    total = {o: sum(row.outcome == o for row in every) for o in (CORRECT, WRONG, NOT_ATTEMPTED, NOT_CHECKED)}
+    lines.append(f"Total: {total[CORRECT]} of {len(every)} exercises correct · {total[WRONG]} wrong · "
+                 f"{total[NOT_ATTEMPTED]} not attempted · {total[NOT_CHECKED]} not checked")
+    return "\n".join(lines)

@@ -1,0 +1,350 @@
+"""The learner's workspace: their own copy of every lesson, which course updates never overwrite.
+
+``make lab`` opens JupyterLab on ``my-work/``.  The first run fills it with the
+exercise notebooks from ``notebooks/``; later runs copy in only the lessons that
+are new in the course (or that the learner deleted).  A notebook already in the
+workspace is never overwritten, whatever changed upstream, and ``git pull``
+never touches the workspace either, because ``my-work/`` is in ``.gitignore``.
+When a lesson the learner already has changes in the course, they are told once,
+and ``make reset LESSON=N`` swaps in the new version after backing theirs up.
+
+The command line behind the Makefile targets, run from the course folder::
+
+    python -m helpers.workspace setup              # make workspace
+    python -m helpers.workspace progress           # make progress  [TIMEOUT=120]
+    python -m helpers.workspace reset 3            # make reset LESSON=3
+
+Every function takes the course folder and the workspace folder as paths, so
+tests run in temporary folders and never touch a real workspace.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["WORKSPACE", "BACKUPS", "WorkspaceError", "Setup", "Reset", "course_notebooks",
+           "lesson_number", "find_lesson", "notebook_problem", "setup", "reset", "main"]
+
+WORKSPACE = "my-work"                  # the workspace folder, inside the course folder (.gitignore lists it)
+BACKUPS = "backups"                    # inside the workspace: copies saved by reset
+VERSIONS = ".course-versions.json"     # inside the workspace: which course version each lesson was copied from
+
+
+class WorkspaceError(Exception):
+    """A command could not do its job; the message is one line that says why and what to do."""
+
+
+@dataclass
+class Setup:
+    """What :func:`setup` did: lessons copied in, kept as they were, changed upstream, skipped."""
+
+    created: bool = False
+    copied: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    changed: list = field(default_factory=list)          # kept, but the course has a newer version
+    skipped: list = field(default_factory=list)          # (name, reason): the course copy is broken
+
+
+@dataclass
+class Reset:
+    """What :func:`reset` did: the lesson, whether it was replaced, and where the old copy went (or None)."""
+
+    lesson: Path
+    replaced: bool
+    backup: Path | None
+
+
+# ---------------------------------------------------------------------------- the course's lessons
+def course_notebooks(course):
+    """Return the course's exercise notebooks (``course/notebooks/*.ipynb``), sorted by name."""
+    folder = Path(course) / "notebooks"
+    if not folder.is_dir():
+        raise WorkspaceError(f"no notebooks/ folder in {_show(course)} — run this from the course folder")
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
+    if not notebooks:
+        raise WorkspaceError(f"{_show(folder)} has no lessons (.ipynb files) yet")
+    return notebooks
+
+
+def lesson_number(path):
+    """Return the lesson number a notebook's name starts with, or None.
+
+    >>> lesson_number(Path("notebooks/03_chain_rule.ipynb"))
+    3
+    >>> lesson_number(Path("scratch.ipynb")) is None
+    True
+    """
+    match = re.match(r"(\d+)_", Path(path).name)
+    return int(match.group(1)) if match else None
+
+
+def find_lesson(course, lesson):
+    """Return the course notebook of ``lesson`` (a number, or text such as "1" or "01")."""
+    text = str(lesson).strip()
+    if not text:
+        raise WorkspaceError("say which lesson, for example: make reset LESSON=1")
+    if not text.isdigit():
+        raise WorkspaceError(f"LESSON must be a lesson number such as 1, got {text!r}")
+    notebooks = course_notebooks(course)
+    matches = [p for p in notebooks if lesson_number(p) == int(text)]
+    if not matches:
+        known = ", ".join(str(n) for n in sorted({lesson_number(p) for p in notebooks} - {None}))
+        raise WorkspaceError(f"there is no lesson {int(text)} in the course; the lessons are {known}")
+    if len(matches) > 1:
+        raise WorkspaceError(f"several notebooks claim lesson {int(text)}: "
+                             + ", ".join(p.name for p in matches))
+    return matches[0]
+
+
+def notebook_problem(path):
+    """Return why the file at ``path`` is not a readable notebook, or None if it is one.
+
+    Only the JSON structure is checked; nothing is run.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        return "the file is not text"
+    except json.JSONDecodeError as error:
+        if not error.doc.strip():
+            return "the file is empty"
+        return f"broken JSON at line {error.lineno}, column {error.colno}"
+    except OSError as error:
+        return f"cannot read it: {error.strerror}"
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        return "the file is JSON but not a notebook (it has no list of cells)"
+    return None
+
+
+# ---------------------------------------------------------------------------- setup
+def setup(course, workspace=None):
+    """Create the workspace, or copy in the course's lessons it does not have; never overwrite one.
+
+    ``workspace`` defaults to ``course/my-work``.  Returns a :class:`Setup`.
+    """
+    course = Path(course)
+    workspace = Path(workspace) if workspace is not None else course / WORKSPACE
+    lessons = course_notebooks(course)
+    if workspace.exists() and not workspace.is_dir():
+        raise WorkspaceError(f"{_show(workspace)} exists but is not a folder; rename it, then run this again")
+    done = Setup(created=not workspace.exists())
+    workspace.mkdir(parents=True, exist_ok=True)
+    versions = _read_versions(workspace)
+    for source in lessons:
+        target = workspace / source.name
+        digest = _digest(source)
+        if target.exists():
+            done.kept.append(target)
+            seen = versions.get(source.name, {})
+            if seen.get("copied") and digest not in (seen["copied"], seen.get("announced")):
+                done.changed.append(target)
+                seen["announced"] = digest
+            continue
+        problem = notebook_problem(source)
+        if problem:
+            done.skipped.append((source.name, problem))
+            continue
+        if _copy_new(source, target):
+            done.copied.append(target)
+            versions[source.name] = {"copied": digest}
+        else:                                    # it appeared meanwhile (JupyterLab saved it): keep it
+            done.kept.append(target)
+    _write_versions(workspace, versions)
+    return done
+
+
+def _copy_new(source, target):
+    """Copy ``source`` to ``target`` only if ``target`` does not exist; return whether it copied."""
+    data = Path(source).read_bytes()
+    try:
+        with open(target, "xb") as file:         # "x": fails rather than overwrite, even in a race
+            file.write(data)
+    except FileExistsError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------- reset
+def reset(course, workspace=None, lesson=None, *, now=None):
+    """Give the learner a fresh copy of ``lesson``, after saving theirs in ``workspace/backups/``.
+
+    The backup is named after the lesson and the time, for example
+    ``backups/01_derivatives.2026-11-22T10-00-00.ipynb``, and is written and
+    read back before the learner's copy is replaced, so nothing is ever lost.
+    A copy that is already identical to the course's is left alone (no backup).
+    Returns a :class:`Reset`.
+    """
+    course = Path(course)
+    workspace = Path(workspace) if workspace is not None else course / WORKSPACE
+    source = find_lesson(course, lesson)
+    if not workspace.is_dir():
+        raise WorkspaceError(f"there is no workspace at {_show(workspace)} yet — run make workspace first")
+    problem = notebook_problem(source)
+    if problem:
+        raise WorkspaceError(f"the course's {source.name} is broken: {problem}; your copy is untouched")
+    target = workspace / source.name
+    fresh = source.read_bytes()
+    backup = None
+    if target.exists():
+        if not target.is_file():
+            raise WorkspaceError(f"{_show(target)} is not a file; move it away, then run this again")
+        mine = target.read_bytes()
+        if mine == fresh:
+            return Reset(target, False, None)
+        backup = _save_backup(workspace, target, mine, now or datetime.now())
+    _replace(target, fresh)
+    versions = _read_versions(workspace)
+    versions[source.name] = {"copied": hashlib.sha256(fresh).hexdigest()}
+    _write_versions(workspace, versions)
+    return Reset(target, True, backup)
+
+
+def _save_backup(workspace, target, data, when):
+    """Write ``data`` to a new timestamped file in ``workspace/backups/`` and return its path."""
+    folder = workspace / BACKUPS
+    folder.mkdir(exist_ok=True)
+    stamp = when.strftime("%Y-%m-%dT%H-%M-%S")
+    for attempt in range(1, 1000):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        backup = folder / f"{target.stem}.{stamp}{suffix}{target.suffix}"
+        try:
+            with open(backup, "xb") as file:
+                file.write(data)
+        except FileExistsError:
+            continue
+        if backup.read_bytes() != data:
+            raise WorkspaceError(f"could not save a backup of {target.name} (it reads back differently); "
+                                 "your copy is untouched")
+        return backup
+    raise WorkspaceError(f"too many backups of {target.name} from {stamp} in {_show(folder)}")
+
+
+def _replace(target, data):
+    """Write ``data`` to ``target`` in one step (a temporary file, then a rename)."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)               # the permissions a new file gets, not mkstemp's 0600
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------- bookkeeping
+def _digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _read_versions(workspace):
+    try:
+        data = json.loads((workspace / VERSIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):                # missing or damaged: start again, it is only a memo
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+def _write_versions(workspace, versions):
+    _replace(workspace / VERSIONS, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode())
+
+
+def _show(path):
+    """Return ``path`` relative to the current folder when it is inside it (for messages)."""
+    path = Path(path)
+    try:
+        shown = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        shown = path
+    return f"{shown}/" if path.is_dir() else str(shown)
+
+
+# ---------------------------------------------------------------------------- command line
+def _lessons(count):
+    return f"{count} lesson" if count == 1 else f"{count} lessons"
+
+
+def _report_setup(done, workspace):
+    where = _show(workspace)
+    if done.created:
+        print(f"Created your workspace {where} with {_lessons(len(done.copied))}: "
+              "your own copies to work in (course updates never overwrite them).")
+    elif done.copied:
+        print(f"Copied {_lessons(len(done.copied)).replace(' ', ' new ')} into {where}: "
+              + ", ".join(p.name for p in done.copied))
+    else:
+        print(f"Your workspace {where} has {_lessons(len(done.kept))}; nothing new in the course.")
+    for path in done.changed:
+        number = lesson_number(path)
+        how = f"make reset LESSON={number}" if number is not None else "make reset"
+        print(f"Note: {path.name} has changed in the course since you copied it. Your copy stays as it is; "
+              f"{how} switches to the new version and keeps yours in {where}{BACKUPS}/.")
+    for name, problem in done.skipped:
+        print(f"Skipped notebooks/{name}: {problem}. It will be copied in once the course fixes it.",
+              file=sys.stderr)
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"TIMEOUT must be a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"TIMEOUT must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def main(argv=None):
+    """Run ``setup``, ``progress`` or ``reset`` from the command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.workspace",
+                                     description="The learner's workspace: set it up, see progress, reset a lesson.")
+    parser.add_argument("--course", type=Path, default=Path("."), help="the course folder (default: here)")
+    parser.add_argument("--workspace", type=Path, help=f"the workspace (default: COURSE/{WORKSPACE})")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("setup", help="create the workspace, or copy in new lessons (never overwrites)")
+    run = commands.add_parser("progress", help="run every lesson headless and print a table of outcomes")
+    run.add_argument("--timeout", type=_seconds, default=120.0, help="seconds allowed per notebook (default 120)")
+    again = commands.add_parser("reset", help="back up one lesson, then give a fresh copy of it")
+    again.add_argument("lesson", nargs="?", default="", help="the lesson number, for example 1")
+    args = parser.parse_args(argv)
+    workspace = args.workspace if args.workspace is not None else args.course / WORKSPACE
+    try:
+        if args.command == "setup":
+            done = setup(args.course, workspace)
+            _report_setup(done, workspace)
+            return 1 if done.skipped else 0
+        if args.command == "reset":
+            done = reset(args.course, workspace, args.lesson)
+            if not done.replaced:
+                print(f"{_show(done.lesson)} is already the course's fresh copy; nothing to reset.")
+                return 0
+            if done.backup is not None:
+                print(f"Saved your copy as {_show(done.backup)}.")
+            print(f"{_show(done.lesson)} is now a fresh copy of the lesson. If it is open in JupyterLab, "
+                  "choose File > Reload Notebook from Disk before you save it.")
+            return 0
+        from helpers.progress import format_table, progress       # imports nbclient: only when needed
+        lessons = progress(args.course, workspace, timeout=args.timeout)
+        print()
+        print(format_table(lessons))
+        return 1 if any(lesson.kernel_failed for lesson in lessons) else 0
+    except WorkspaceError as error:
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{args.command}: stopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    # run the imported module's main, so WorkspaceError is the same class helpers.progress raises
+    from helpers import workspace
+    sys.exit(workspace.main())
