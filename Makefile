@@ -44,7 +44,7 @@ install: $(STAMP)
 lab: workspace
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
 		--ServerApp.root_dir=$(CURDIR)/my-work --LabApp.default_url=/lab/tree/$(FIRST) \
-		$(if $(NO_BROWSER)$(CI),--no-browser)
+		$(if $(NO_BROWSER)$(CI),--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 workspace: $(STAMP)
 	@$(BIN)/python -m helpers.workspace setup

@@ -1,0 +1,231 @@
+"""Measure how fast the course feels, and print every figure next to its target.
+
+    make bench                  # everything
+    python bench/bench.py --quick   # skip the notebook runs
+
+Timings are medians of several runs on this machine; nothing here passes or
+fails a test.  A missed target is printed as such so it can be profiled.
+"""
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+rows = []                                                         # (figure, measured, target, verdict)
+
+
+def record(figure, seconds, target=None, note=""):
+    if seconds is None:
+        rows.append((figure, "—", "—", note))
+        return
+    verdict = ""
+    if target is not None:
+        verdict = f"{'✓' if seconds <= target else '✗ over'} ({seconds / target:.2f}× the target)"
+    rows.append((figure, _fmt(seconds), _fmt(target) if target is not None else "—", (verdict + " " + note).strip()))
+    print(f"  {figure}: {_fmt(seconds)}", flush=True)
+
+
+def record_ratio(figure, ratio, target=None, note=""):
+    verdict = "" if target is None else ("✓" if ratio <= target else "✗ over")
+    rows.append((figure, f"{ratio:.2f}×", f"≤ {target:.1f}×" if target else "—", (verdict + " " + note).strip()))
+    print(f"  {figure}: {ratio:.2f}×", flush=True)
+
+
+def _fmt(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def median_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def in_fresh_process(code, repeat=5):
+    """Run ``code`` (which prints one float: seconds) in new interpreters; return the median."""
+    values = []
+    for _ in range(repeat):
+        out = subprocess.run([PY, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+        values.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(values)
+
+
+# ---------------------------------------------------------------- notebooks
+def bench_notebooks():
+    import nbformat
+    from nbclient import NotebookClient
+    print("notebooks, each in a fresh kernel:", flush=True)
+    total = 0.0
+    for folder in ("notebooks", "solutions"):
+        for path in sorted((ROOT / folder).glob("*.ipynb")):
+            notebook = nbformat.read(path, as_version=4)
+            start = time.perf_counter()
+            NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            seconds = time.perf_counter() - start
+            total += seconds
+            record(f"run {folder}/{path.name}", seconds)
+    record("run every notebook, one after another (kernel start included)", total)
+
+    print("the whole course through nbval (as in make test):", flush=True)
+    env = dict(os.environ)
+    start = time.perf_counter()
+    for args in (["--nbval-lax", "notebooks"],
+                 ["--nbval", "--nbval-sanitize-with", "tests/nbval-sanitize.cfg", "solutions"]):
+        subprocess.run([PY, "-m", "pytest", "-q", "--nbval-current-env", *args], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+    record("whole course through nbval (both folders)", time.perf_counter() - start, target=60.0)
+
+
+# ---------------------------------------------------------------- helpers and drawing
+CIRCUIT = """
+from helpers import Value, draw
+x, y, z = Value(-2.0, name="x"), Value(5.0, name="y"), Value(-4.0, name="z")
+f = ((x + y).named("q") * z).named("f")
+f.backward()
+"""
+
+
+def scalar_mlp(n_in=4, widths=(12, 12, 1)):
+    """Return the output of a small scalar MLP built from single-number Values (≈1,000 nodes)."""
+    from helpers import Value
+    rng = np.random.default_rng(0)
+    xs = [Value(v) for v in rng.normal(size=n_in)]
+    for width in widths:
+        xs = [sum((Value(rng.normal()) * x for x in xs), Value(rng.normal())).tanh() for _ in range(width)]
+    return xs[0]
+
+
+def bench_helpers():
+    print("helpers:", flush=True)
+    cold = in_fresh_process("import time; t = time.perf_counter(); import helpers; "
+                            "print(time.perf_counter() - t)")
+    record("cold `import helpers` (fresh process)", cold, target=0.5)
+    first = in_fresh_process(CIRCUIT + "import time; t = time.perf_counter(); draw(f).svg(); "
+                             "print(time.perf_counter() - t)", repeat=3)
+    from helpers.draw import renderer_name
+    record("first drawing in a fresh process (incl. WebAssembly compile)", first,
+           note=f"renderer: {renderer_name()}")
+
+    namespace = {}
+    exec(CIRCUIT, namespace)
+    draw, f = namespace["draw"], namespace["f"]
+    draw(f).svg()                                                 # warm up
+    record("warm drawing of the lesson-2 circuit", median_time(lambda: draw(f).svg(), 20), target=0.05)
+
+    out = scalar_mlp()
+    nodes = len(out.topological_order())
+    out.backward()
+    record(f"drawing a {nodes}-node graph (scalar MLP)", median_time(lambda: draw(out).svg(), 3), target=2.0)
+
+
+# ---------------------------------------------------------------- engine vs numpy (and friends)
+B, D, H, C = 256, 784, 256, 10
+
+
+def mlp_data():
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(B, D)), rng.normal(size=(B, C)),
+            rng.normal(size=(D, H)) * 0.05, np.zeros(H), rng.normal(size=(H, C)) * 0.05, np.zeros(C))
+
+
+def engine_step(X, T, W1, b1, W2, b2):
+    from helpers import Value
+    w1, c1, w2, c2 = Value(W1), Value(b1), Value(W2), Value(b2)
+    hidden = (X @ w1 + c1).relu()
+    loss = ((hidden @ w2 + c2) - T).abs().sum()
+    loss.backward()
+    return w1.grad, c1.grad, w2.grad, c2.grad
+
+
+def numpy_step(X, T, W1, b1, W2, b2):
+    z = X @ W1 + b1
+    hidden = np.maximum(z, 0)
+    y = hidden @ W2 + b2
+    dy = np.sign(y - T)                                           # d sum|y - t| / dy
+    dW2, db2 = hidden.T @ dy, dy.sum(axis=0)
+    dz = (dy @ W2.T) * (z > 0)
+    return X.T @ dz, dz.sum(axis=0), dW2, db2
+
+
+def bench_engine():
+    print("engine, one MLP step (batch 256, 784 → 256 → 10, float64, forward + backward):", flush=True)
+    args = mlp_data()
+    for mine, theirs in zip(engine_step(*args), numpy_step(*args)):
+        assert np.allclose(mine, theirs), "the engine and numpy disagree: fix that before timing"
+    engine = median_time(lambda: engine_step(*args), 15)
+    by_hand = median_time(lambda: numpy_step(*args), 15)
+    record("engine MLP step", engine)
+    record("the same step written by hand in numpy", by_hand)
+    record_ratio("engine / hand-written numpy", engine / by_hand, target=1.2)
+
+    try:
+        import torch
+    except ImportError:
+        rows.append(("PyTorch (CPU), same step", "—", "—", "skipped: PyTorch is not installed"))
+    else:
+        torch.set_num_threads(os.cpu_count() or 1)
+        X, T, W1, b1, W2, b2 = (torch.tensor(a) for a in args)
+
+        def torch_step():
+            params = [p.clone().requires_grad_() for p in (W1, b1, W2, b2)]
+            w1, c1, w2, c2 = params
+            ((torch.relu(X @ w1 + c1) @ w2 + c2) - T).abs().sum().backward()
+            return [p.grad for p in params]
+        seconds = median_time(torch_step, 15)
+        record("PyTorch (CPU), same step", seconds)
+        record_ratio("engine / PyTorch", engine / seconds)
+
+    try:
+        from micrograd.engine import Value as MicroValue
+    except ImportError:
+        rows.append(("micrograd, scalar MLP", "—", "—", "skipped: the micrograd package is not installed"))
+    else:
+        from helpers import Value
+
+        def scalar_step(value_class, tanh):
+            rng = np.random.default_rng(0)
+            xs = [value_class(float(v)) for v in rng.normal(size=4)]
+            for width in (12, 12, 1):
+                xs = [tanh(sum((value_class(float(rng.normal())) * x for x in xs), value_class(0.0)))
+                      for _ in range(width)]
+            xs[0].backward()
+        mine = median_time(lambda: scalar_step(Value, lambda v: v.tanh()), 5)
+        theirs = median_time(lambda: scalar_step(MicroValue, lambda v: v.tanh()), 5)
+        record("engine, scalar MLP 4 → 12 → 12 → 1 (forward + backward)", mine)
+        record("micrograd, the same scalar MLP", theirs)
+        record_ratio("engine / micrograd on scalars", mine / theirs)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip running the notebooks")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"numpy {np.__version__}", flush=True)
+    if not args.quick:
+        bench_notebooks()
+    bench_helpers()
+    bench_engine()
+
+    print()
+    widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "")]) for i in range(3)]
+    print("  ".join(h.ljust(w) for h, w in zip(("figure", "measured", "target"), widths)) + "  verdict")
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+
+
+if __name__ == "__main__":
+    main()
