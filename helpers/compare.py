@@ -28,7 +28,7 @@ import numpy as np
 from helpers.engine import Value, unbroadcast
 from helpers.feedback import NotAttempted, Wrong
 
-__all__ = ["is_placeholder", "as_numbers", "expect", "expect_all", "close", "RTOL", "ATOL"]
+__all__ = ["is_placeholder", "as_numbers", "expect", "expect_all", "in_order", "close", "RTOL", "ATOL"]
 
 RTOL, ATOL = 1e-6, 1e-9
 
@@ -201,6 +201,38 @@ def _constant_ratio(got, expected):
     return None
 
 
+def in_order(steps, *, backward=True):
+    """Run ``(name, check)`` steps in order and return the names, all right.
+
+    Each ``check`` is a function that raises NotAttempted or Wrong.  Stops at
+    the first wrong one and says it is the first (in backward order, when
+    ``backward``) and which before it are right; when some are still
+    placeholders and the rest are right, raises NotAttempted naming what is
+    left to do.
+    """
+    steps = list(steps)
+    todo, done = [], []
+    for name, check in steps:
+        try:
+            check()
+        except NotAttempted:
+            todo.append(name)
+        except Wrong as mistake:
+            before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
+            if len(steps) == 1 or not (backward or done):
+                where = ""
+            else:
+                where = f"first wrong one{' in backward order' if backward else ''}{before}: "
+            raise Wrong(where + str(mistake)) from None
+        else:
+            done.append(name)
+    if todo and not done:
+        raise NotAttempted
+    if todo:
+        raise NotAttempted(f"{', '.join(done)} right so far; still to fill in: {', '.join(todo)}.")
+    return done
+
+
 def expect_all(answers, expected, *, mistakes=None, unsummed=None, backward=True):
     """Check several named answers in order (put them in backward order).
 
@@ -212,26 +244,9 @@ def expect_all(answers, expected, *, mistakes=None, unsummed=None, backward=True
     answers that are not stages of one backward pass.
     """
     mistakes, unsummed = mistakes or {}, unsummed or {}
-    todo, done = [], []
-    for name, reference in expected.items():
-        try:
-            expect(name, answers.get(name, ...), reference,
-                   mistakes=mistakes.get(name, ()), unsummed=unsummed.get(name))
-        except NotAttempted:
-            todo.append(name)
-        except Wrong as mistake:
-            before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
-            if len(expected) == 1 or not (backward or done):
-                where = ""
-            else:
-                where = f"first wrong one{' in backward order' if backward else ''}{before}: "
-            raise Wrong(where + str(mistake)) from None
-        else:
-            done.append(name)
-    if todo and not done:
-        raise NotAttempted
-    if todo:
-        raise NotAttempted(f"{', '.join(done)} right so far; still to fill in: {', '.join(todo)}.")
+    done = in_order(((name, lambda name=name, reference=reference: expect(
+        name, answers.get(name, ...), reference, mistakes=mistakes.get(name, ()), unsummed=unsummed.get(name)))
+        for name, reference in expected.items()), backward=backward)
     if len(done) == 1:
         return f"{done[0]} is right"
     return "both are right" if len(done) == 2 else f"all {len(done)} are right"

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers.compare import as_numbers, expect, expect_all, is_placeholder
+from helpers.compare import as_numbers, expect, expect_all, in_order, is_placeholder
 from helpers.engine import Value
 from helpers.feedback import NotAttempted, Wrong
 
@@ -105,3 +105,21 @@ def test_expect_all_points_at_the_first_wrong_stage():
     with pytest.raises(NotAttempted):
         expect_all({}, expected)
     assert expect_all({"dq": 2, "dx": 3, "dy": 4}, expected) == "all 3 are right"
+
+
+def test_in_order_runs_steps_and_names_the_first_wrong_one():
+    def right():
+        pass
+
+    def wrong_step():
+        raise Wrong("dy is wrong")
+
+    def todo():
+        raise NotAttempted
+    assert in_order([("dx", right), ("dy", right)]) == ["dx", "dy"]
+    with pytest.raises(Wrong, match=r"^first wrong one in backward order \(dx before it is right\): dy is wrong"):
+        in_order([("dx", right), ("dy", wrong_step), ("dz", todo)])
+    with pytest.raises(Wrong, match="^dy is wrong"):
+        in_order([("dy", wrong_step), ("dx", right)], backward=False)
+    with pytest.raises(NotAttempted, match="dx right so far; still to fill in: dy"):
+        in_order([("dx", right), ("dy", todo)])
