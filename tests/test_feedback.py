@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from helpers.engine import Value
 from helpers.feedback import (CHECKERS, CheckFailed, NotAttempted, Result, Wrong, call_learner, checker)
 
 
@@ -85,3 +84,24 @@ def test_a_wrong_answer_shows_in_a_notebook_as_one_short_line(tmp_path):
     assert wrong[0]["ename"] == "CheckFailed"
     assert len(wrong[0]["traceback"]) == 1
     assert wrong[0]["traceback"][0].startswith("✗ Exercise 1.2 — dfdx is wrong")
+
+
+def half_done(a):
+    dz = ...  # YOUR CODE HERE
+    return a.T @ dz
+
+
+def numpy_fails_inside(a):
+    bad = np.ones(3)
+    return np.linalg.norm(bad, axis=5)
+
+
+def test_an_error_caused_by_a_leftover_placeholder_is_not_attempted():
+    with pytest.raises(NotAttempted, match=r"dz is still `...` \(the placeholder\)"):
+        call_learner(half_done, np.ones((2, 3)), name="half_done")
+
+
+def test_the_line_named_is_the_learners_not_numpys():
+    with pytest.raises(Wrong) as failure:
+        call_learner(numpy_fails_inside, 1.0, name="f")
+    assert "np.linalg.norm(bad, axis=5)" in str(failure.value)

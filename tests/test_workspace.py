@@ -3,7 +3,6 @@
 Every test works in a temporary course folder (a notebooks/ folder) and a
 temporary workspace, never in the real my-work/.
 """
-import json
 import shutil
 import subprocess
 import sys
