@@ -28,6 +28,9 @@ def test_1_1_placeholder():
     (lambda f, x, h: (f(x + h) - f(x - h)) / h, "divide by 2*h"),
     (lambda f, x, h: f(x + h) - f(x - h), "a derivative is a rate"),
     (lambda f, x, h: (f(x) - f(x - h)) / h, "backward difference"),
+    (lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h, "operator precedence"),
+    (lambda f, x, h: (f(x + h) - f(x - h)) / 2, "not by 2"),
+    (lambda f, x, h: (f(x + h) + f(x - h)) / (2 * h), "do not add them"),
     (lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h), "wrong sign"),
     (lambda f, x, h: centred(f, x), "step h that is passed in"),
     (lambda f, x, h: None, "forget the `return`"),
@@ -82,6 +85,9 @@ def test_1_3_placeholder():
     (-12 + 0.01 * 4 + 0.02 * -3, "its own variable"),
     (-12 + 0.03 - 0.08, "sign"),
     (4.01 * -2.98, "exact new value"),
+    (-12 + 0.01 * 4 + 0.02 * -3, "not the value of x"),         # the values of x, y instead of derivatives
+    (-12 + 0.01 + 0.02, "multiplied by its variable's derivative"),
+    (-12 + 0.01 * (-3 + 4), "not by hx"),
     (0.05, "predicted *change*"),
     (-11.0 + 0.1, "not the right value"),
 ])
@@ -105,6 +111,11 @@ def test_1_4_placeholder():
     ((1, 0, 1, 1), ["dfdx_tie", "add up to 2"]),
     ((1, 0, 0, 0.5), "splits the gradient evenly"),
     ((1, 0, 0.5, 1), "shared, not given twice"),
+    ((1, 0, 1, 0), ["dfdx_tie", "one valid choice"]),          # all to x at a tie: shares add up to 1, not 2
+    ((0.5, 0.5, 0.5, 0.5), ["dfdx", "only a tie splits"]),
+    ((1, 0.5, 0.5, 0.5), ["dfdy", "only a tie splits"]),
+    ((1, -1, 0.5, 0.5), "not negative"),
+    ((1, 0, np.array([1.0]), 1), "single number"),
 ])
 def test_1_4_wrong_answers(answers, says):
     assert_wrong(check_max_gradients, *answers, says=says)
@@ -131,6 +142,8 @@ def in_place(x):
     (lambda x: np.maximum(x, 0), "relu(x) itself"),
     (lambda x: (x < 0).astype(float), "wrong way round"),
     (lambda x: np.ones_like(x), "closed"),
+    (lambda x: np.heaviside(x, 0.5), "not ½"),
+    (lambda x: np.sign(x), "not −1"),
     (lambda x: x > 0, "True/False"),
     (lambda x: (x > 0).astype(float).ravel(), "shape"),
     (lambda x: (x > 0).astype(float).T, "transposed"),

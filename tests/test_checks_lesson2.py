@@ -158,6 +158,15 @@ def test_2_1_wrong_forward(forward, says):
     assert_wrong(check_mul_gate, forward, mul_backward, says=says)
 
 
+@pytest.mark.parametrize("forward, says", [
+    (lambda x, y: (x * y, x * y), "stored one array of shape (2, 3)"),    # cached the output, not the inputs
+    (lambda x, y: (x * y, None), "stored None"),
+    (lambda x, y: (x * y, (x, y, x * y)), "stored a tuple of 3 things"),
+])
+def test_2_1_cache_that_backward_cannot_unpack(forward, says):
+    assert_wrong(check_mul_gate, forward, mul_backward, says=["Look at the cache first", "x, y = cache", says])
+
+
 def test_2_1_error_inside_learner_code_is_one_sentence():
     result = assert_wrong(check_mul_gate, mul_forward, lambda dout, cache: cache.x, says="AttributeError")
     assert "Traceback" not in result.message
@@ -220,7 +229,10 @@ def split_max(wrong_off_tie=None, at_tie=(0.5, 0.5)):
     (split_max(lambda x, y, d: ((x > y) * d, (x < y) * d * 0)), ["dy", "where y is the larger input"]),
     # the two tie conventions that are not this course's
     (backward_of(lambda x, y, d: ((x >= y) * d, (y >= x) * d)), ["at the tie", "twice the gradient"]),
-    (backward_of(lambda x, y, d: ((x > y) * d, (y > x) * d)), ["at the tie", "got nothing"]),
+    (backward_of(lambda x, y, d: ((x > y) * d, (y > x) * d)), ["at the tie", "got nothing", "neither did y"]),
+    # all of it to one input at the tie: a valid subgradient, but not twice the gradient
+    (backward_of(lambda x, y, d: ((x >= y) * d, (y > x) * d)), ["x ≥ y instead of x > y", "valid choice"]),
+    (backward_of(lambda x, y, d: ((x > y) * d, (y >= x) * d)), ["x got nothing;", "splits a tie evenly"]),
     (split_max(at_tie=(0.5, 0.25)), ["dy", "only the tie entry"]),
     (backward_of(lambda x, y, d: (np.maximum(x, y), d)), "wrong"),
 ])
@@ -234,6 +246,18 @@ def test_2_2_wrong_max(backward, says):
 ])
 def test_2_2_wrong_max_forward(forward, says):
     assert_wrong(check_add_max_gates, add_forward, add_backward, forward, max_backward, says=says)
+
+
+def test_2_2_one_input_all_at_the_tie_does_not_claim_twice_the_gradient():
+    result = assert_wrong(check_add_max_gates, add_forward, add_backward, max_forward,
+                          backward_of(lambda x, y, d: ((x >= y) * d, (y > x) * d)), says="at the tie")
+    assert "twice" not in result.message
+
+
+def test_2_2_max_cache_of_the_output():
+    assert_wrong(check_add_max_gates, add_forward, add_backward,
+                 lambda x, y: (np.maximum(x, y), np.maximum(x, y)), max_backward,
+                 says=["max_backward unpacks `x, y = cache`", "one array"])
 
 
 # ---------------------------------------------------------------- 2.3 exp and power gates
@@ -262,6 +286,7 @@ def exp_cached_input(x):
     (exp_cached_input, lambda d, x: x * np.exp(x - 1) * d, "power rule"),
     (exp_forward, lambda d, out: -out * d, "wrong sign"),
     (exp_forward, lambda d, out: (out * d,), "return dx itself"),
+    (exp_forward, lambda d, out: np.exp(out) * d, "applies exp twice"),
     (lambda x: (np.exp(-x), np.exp(-x)), exp_backward, "exp(−x)"),
     (lambda x: np.exp(x), exp_backward, "should return 2 things"),
 ])
@@ -291,10 +316,17 @@ def pow_in_place(dout, cache):
     (pow_rule(lambda x, p, d: x ** p * d), "output x^p"),
     (pow_rule(lambda x, p, d: 3 * x ** 2 * d), ["p = −1", "wrong"]),        # p hard-coded to 3
     (pow_rule(lambda x, p, d: (p * x ** (p - 1) * d, 0.0)), "tuple"),
+    (pow_rule(lambda x, p, d: p * x ** p-1 * d), "operator precedence"),      # x ** p-1 is (x ** p) - 1
+    (pow_rule(lambda x, p, d: x ** p * np.log(x) * d), "with respect to the exponent p"),
     (pow_in_place, "changed x (which it got from the cache) in place"),
 ])
 def test_2_3_wrong_pow(backward, says):
     assert_wrong(check_exp_pow_gates, exp_forward, exp_backward, pow_forward, backward, says=says)
+
+
+def test_2_3_pow_cache_without_p():
+    assert_wrong(check_exp_pow_gates, exp_forward, exp_backward, lambda x, p: (x ** p, x), pow_backward,
+                 says=["pow_backward unpacks `x, p = cache`", "store the tuple (x, p)"])
 
 
 # ---------------------------------------------------------------- 2.4 division as a · b⁻¹
@@ -333,6 +365,8 @@ def div_rule(rule):
     (div_rule(lambda a, b, d: (b * d, -a / b ** 2 * d)), "not b"),
     (div_rule(lambda a, b, d: (d, -a / b ** 2 * d)), "not 1"),
     (div_rule(lambda a, b, d: (d / b, "-a/b**2")), "string"),
+    (div_rule(lambda a, b, d: (d / b, -b ** -2.0 * (d / b))), "not r · dout"),      # dr = r * dout
+    (div_rule(lambda a, b, d: (d / b, -(1 / b) ** -2.0 * (a * d))), "r^(−2) is b²"),  # power rule in r
 ])
 def test_2_4_wrong_backward(backward, says):
     assert_wrong(check_div_gate, div_forward, backward, says=says)
@@ -344,6 +378,11 @@ def test_2_4_wrong_backward(backward, says):
 ])
 def test_2_4_wrong_forward(forward, says):
     assert_wrong(check_div_gate, forward, div_backward, says=says)
+
+
+def test_2_4_cache_without_r():
+    assert_wrong(check_div_gate, lambda a, b: (a / b, (a, b)), div_backward,
+                 says=["a, b, r = cache", "a tuple of 2 things"])
 
 
 def test_2_4_cache_still_placeholder():
@@ -383,6 +422,9 @@ def test_2_5_placeholder():
     ((-12.0, 9.0, 1.5, 1.5), "neither gate on z's way splits"),
     ((-12.0, 9.0, 3.0, 1.5), "not tied"),
     ((12.0, -9.0, -3.0, 0.0), "wrong sign"),
+    ((-36.0, 9.0, 3.0, 0.0), ["dfdx", "uses the product x·y"]),
+    ((-12.0, -36.0, 3.0, 0.0), ["dfdy", "uses the product x·y"]),
+    ((-12.0, 9.0, 3.0, -3.0), "not a negative share"),
     ((-12.0, 9.0, 3.0, None), "None"),
     ((-12.0, 9.0, 3.0, "0"), "string"),
     ((-12.0, 9.0, [3.0], 0.0), "should be one number"),

@@ -229,6 +229,16 @@ def steps_in_backward(self, dD):
     return dX
 
 
+def bare_W(self, dD):
+    self.dW = dD @ self.X.T
+    return W.T @ dD                                                # noqa: F821 (the mistake: no global W here)
+
+
+def undefined_name(self, dD):
+    self.dW = dD @ self.X.T
+    return self.W.T @ dout                                         # noqa: F821 (not one of the layer's arrays)
+
+
 def scales_dD(self, dD):
     dD *= 1.0 + 1e-3
     self.dW = dD @ self.X.T
@@ -255,6 +265,8 @@ def scales_dD(self, dD):
      "dimension 1 should be 5, not 3"),
     (variant(backward=global_X), ["line", "uses X", "variable from the notebook: write self.X"]),
     (variant(backward=local_X), ["inner sizes must match", "operand order"]),
+    (variant(backward=bare_W), ["NameError", "inside backward, W is not defined", "self.W"]),
+    (variant(backward=undefined_name), ["NameError", "name 'dout' is not defined"]),
     (variant(backward=scales_dD), "changed dD in place"),
     (variant(backward=steps_in_backward), "changed self.W"),
     (variant(forward=caches_once), "latest forward"),
@@ -327,6 +339,22 @@ def crashes(self, lr):
     self.W -= lr * self.grad
 
 
+def bare_dW(self, lr):
+    self.W -= lr * dW                                              # noqa: F821 (the mistake)
+
+
+def transposed_step(self, lr):
+    self.W -= lr * self.dW.T
+
+
+def replaces(self, lr):
+    self.W = lr * self.dW
+
+
+def replaces_with_minus(self, lr):
+    self.W = -lr * self.dW
+
+
 @pytest.mark.parametrize("wrong, says", [
     (variant(update=plus), "wrong sign"),
     (variant(update=no_lr), ["whole gradient", "learning rate"]),
@@ -339,6 +367,10 @@ def crashes(self, lr):
     (variant(update=nan_update), "nan"),
     (variant(update=to_none), "is None"),
     (variant(update=crashes), "raised AttributeError"),
+    (variant(update=bare_dW), ["NameError", "inside update, dW is not defined", "self.dW"]),
+    (variant(update=transposed_step), ["could not be broadcast", "self.dW (made by backward) has it already"]),
+    (variant(update=replaces), ["replaced the weights by the step", "old W minus"]),
+    (variant(update=replaces_with_minus), "replaced the weights by the step"),
     (MatMul(np.ones((3, 5))), "pass the class itself"),
 ])
 def test_5_4_wrong_answers(wrong, says):

@@ -73,6 +73,10 @@ def mutating(dout, cache):
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, [1.0, 2.0]), "shape"),
     (lambda dout: dout, "TypeError"),
     ("affine", "should be a function"),
+    (lambda dout, c: (dout @ c[1], c[0].T @ dout, dout.sum(axis=0)),
+     ["inner sizes do not match", "(a, b) @ (b, c) gives (a, c)", "dx must have x's shape"]),
+    (lambda dout, c: (dout @ c[1].T, c[0] @ dout, dout.sum(axis=0)), ["inner sizes", "lesson 5"]),
+    (lambda dout, c: (dout @ c[1].T, np.dot(c[0], dout), dout.sum(axis=0)), ["not aligned", "inner sizes"]),
 ])
 def test_6_1_wrong(wrong, says):
     assert_wrong(check_affine_backward, wrong, says=says)
@@ -113,6 +117,8 @@ def divide_in_place(dout, x, axis):
     (lambda dout, x, axis: np.full(x.shape, np.inf), "inf"),
     (lambda dout, x, axis: mean_backward(dout, x, axis).T, "transposed"),
     (lambda dout, x, axis: mean_backward(dout, x, axis) > 0, "True/False"),
+    (lambda dout, x, axis: np.expand_dims(dout, axis) / x.shape[axis],
+     ["has shape (1, 3)", "not yet spread", "broadcast the result to x's shape"]),
 ])
 def test_6_2_wrong(wrong, says):
     assert_wrong(check_mean_backward, wrong, says=says)
@@ -168,6 +174,8 @@ def dz_aliases_dout(dout, cache):
     (relu_bias(dx=lambda dout, x, b, z: (z > 0).astype(float)), ["dx", "upstream gradient is missing"]),
     (relu_bias(dx=lambda dout, x, b, z: dout), "mask is missing"),
     (relu_bias(dx=lambda dout, x, b, z: dout * np.maximum(z, 0)), "relu(z) itself"),
+    (relu_bias(dx=lambda dout, x, b, z: (dout * (z > 0)).sum(axis=0)),
+     ["dx has shape (3,)", "Only an input that was broadcast", "x was not"]),
     (relu_bias(db=lambda dout, x, b, z: dout.sum(axis=0)), ["db", "mask dout first"]),
     (relu_bias(db=lambda dout, x, b, z: dout * (z > 0)), ["db", "not summed", "axis 0 (N)"]),
     (relu_bias(db=lambda dout, x, b, z: (dout * (z > 0)).sum(axis=1)), ["db", "wrong axes", "axis 1 (D)"]),
@@ -356,6 +364,31 @@ def one_or_the_other(grad, shape, *, prefer_leading):
     return grad.sum(axis=stretched, keepdims=True)
 
 
+def numbered_in_grad(grad, shape):
+    """Sums the leading axes away, then uses the stretched axes' numbers in grad: off by `leading`."""
+    leading = grad.ndim - len(shape)
+    lined_up = grad.sum(axis=tuple(range(leading)))
+    stretched = tuple(leading + i for i, n in enumerate(shape) if n == 1 and grad.shape[leading + i] != 1)
+    return lined_up.sum(axis=stretched, keepdims=True)
+
+
+def numbered_in_shape_too_early(grad, shape):
+    """Sums the stretched axes, numbered as in shape, before the leading axes are gone."""
+    leading = grad.ndim - len(shape)
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[leading + i] != 1)
+    return grad.sum(axis=stretched, keepdims=True).sum(axis=tuple(range(leading)))
+
+
+def loop_loses_axes(grad, shape):
+    """Sums in a loop without keepdims: the axes renumber under it."""
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, n in enumerate(shape):
+        if n == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis)
+    return grad
+
+
 def always_axis_0(grad, shape):
     return grad.sum(axis=0)
 
@@ -374,6 +407,10 @@ def always_axis_0(grad, shape):
     (first_copy, "one copy only"),
     (everything, "sums over every axis"),
     (always_axis_0, ["no broadcast at all", "return grad as it is"]),
+    (numbered_in_grad, ["AxisError", "(2, 3, 4, 5)", "Mind the two numberings", "not i + leading"]),
+    (numbered_in_shape_too_early, ["(3, 1, 1)", "counted in shape's numbering, axes 1 and 2",
+                                   "there they are axes 2 and 3", "Sum the new leading axes away first"]),
+    (loop_loses_axes, ["(2, 1)", "size-1 axes were lost"]),
     (in_place, "changed grad in place"),
     (lambda grad, shape: np.resize(grad, shape), "is wrong"),
     (lambda grad, shape: grad.reshape(shape), "ValueError"),

@@ -53,6 +53,7 @@ def in_place_affine(dout, cache):
     (lambda dout, c: (np.ones_like(dout) @ c[1].T, c[0].T @ dout, dout.sum(axis=0)), "upstream gradient"),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout / len(dout), dout.sum(axis=0)), "divided by N"),
     (lambda dout, c: (dout @ c[1].T, -(c[0].T @ dout), dout.sum(axis=0)), "wrong sign"),
+    (lambda dout, c: (c[0].T @ dout, dout @ c[1].T, dout.sum(axis=0)), ["dW's place is dx", "(dx, dW, db)"]),
     (in_place_affine, ["changed its argument dout in place", "fork"]),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout), "should return 3 things"),
     (lambda dout, c: c[0].T @ dout, "got one ndarray"),
@@ -104,6 +105,9 @@ def zero_in_place(dout, z):
     (lambda dout, z: dout * (z >= 0), "z >= 0"),
     (lambda dout, z: dout * (z < 0), "wrong way round"),
     (lambda dout, z: dout, "no mask"),
+    (lambda dout, z: dout * np.sign(z), ["not −1", "0/1 mask"]),
+    (lambda dout, z: dout * np.heaviside(z, 0.5), ["exactly z = 0", "not ½"]),
+    (lambda dout, z: np.maximum(dout, 0) * (z > 0), ["negative upstream gradients were dropped"]),
     (lambda dout, z: z > 0, "True/False"),
     (zero_in_place, ["changed its argument dout in place", "fork"]),
     (lambda dout, z: (dout * (z > 0)).T, ["transposed", "same shape"]),
@@ -144,6 +148,9 @@ def test_7_3_placeholder():
     (lambda y, t: ((y - t).sum(), np.sign(y - t)), "absolute value is missing"),
     (lambda y, t: (((y - t) ** 2).sum(), np.sign(y - t)), "squared error"),
     (lambda y, t: (abs((y - t).sum()), np.sign(y - t)), "then sum"),
+    (lambda y, t: (np.linalg.norm(y - t, 1), np.sign(y - t)), "largest column sum"),
+    (lambda y, t: (np.linalg.norm(y - t), np.sign(y - t)), "Euclidean (L2) norm"),
+    (lambda y, t: (0.5 * ((y - t) ** 2).sum(), y - t), "½Σ(y − t)²"),
     (lambda y, t: (np.abs(y - t), np.sign(y - t)), "one number"),
     (lambda y, t: (np.abs(y - t).sum(axis=1), np.sign(y - t)), "both axes"),
     (lambda y, t: np.abs(y - t).sum(), "got one float64"),
@@ -187,6 +194,41 @@ def test_7_4_placeholder():
     assert_not_attempted(check_two_layer_backward, lambda dy, cache: ...)
     result = check_two_layer_backward.evaluate(variant(W1=lambda v: ..., b1=lambda v: ...))
     assert result.outcome == "not attempted" and "still to fill in: db1, dW1" in result.message
+
+
+def uses_unfilled_dh(dy, cache):
+    x, z, h, W2 = cache
+    dW2 = h.T @ dy
+    db2 = dy.sum(axis=0)
+    dh = ...
+    dz = dh * (z > 0)
+    return {"W1": x.T @ dz, "b1": dz.sum(axis=0), "W2": dW2, "b2": db2}
+
+
+def uses_unfilled_dz(dy, cache):
+    x, z, h, W2 = cache
+    dz = ...
+    dW1 = x.T @ dz
+    return {"W1": dW1, "b1": ..., "W2": h.T @ dy, "b2": dy.sum(axis=0)}
+
+
+def test_7_4_a_line_using_a_placeholder_is_not_attempted():
+    for backward, name in ((uses_unfilled_dh, "dh"), (uses_unfilled_dz, "dz")):
+        result = check_two_layer_backward.evaluate(backward)
+        assert result.outcome == "not attempted", result.text
+        assert f"{name} is still `...`" in result.message and "in order" in result.message
+        assert "Dimension analysis" not in result.message
+
+
+def real_error_next_to_a_placeholder(dy, cache):
+    x, z, h, W2 = cache
+    dW2 = h @ dy                                                  # the real mistake: a .T missing
+    db1 = ...
+    return {"W1": ..., "b1": db1, "W2": dW2, "b2": dy.sum(axis=0)}
+
+
+def test_7_4_a_real_error_is_still_wrong_when_other_lines_are_unfilled():
+    assert_wrong(check_two_layer_backward, real_error_next_to_a_placeholder, says=["do not fit", "Dimension analysis"])
 
 
 def mutate_cache(dy, cache):
@@ -243,6 +285,13 @@ def in_place_sgd(params, grads, lr):
     return params
 
 
+def shallow_copy_sgd(params, grads, lr):
+    new = params.copy()
+    for name in new:
+        new[name] -= lr * grads[name]
+    return new
+
+
 def only_weights(params, grads, lr):
     return {name: params[name] - lr * grads[name] if name.startswith("W") else params[name] for name in params}
 
@@ -254,6 +303,7 @@ def only_weights(params, grads, lr):
     (lambda p, g, lr: {k: p[k] - g[k] / lr for k in p}, "divided by the learning rate"),
     (only_weights, ["b1 did not change", "biases too"]),
     (in_place_sgd, ["changed params['W1'] in place", "-="]),
+    (shallow_copy_sgd, ["changed params['W1'] in place", "params.copy()) shares its arrays"]),
     (lambda p, g, lr: [p[k] - lr * g[k] for k in p], "should return a dict"),
     (lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "W2")}, ["has no 'b1', 'b2'", "biases too"]),
     (lambda p, g, lr: {k: (p[k] - lr * g[k]).T for k in p}, "transposed"),

@@ -10,7 +10,7 @@ import numpy as np
 
 from helpers.compare import as_numbers, expect, expect_all
 from helpers.engine import Value
-from helpers.feedback import NotAttempted, Wrong, call_learner, checker
+from helpers.feedback import Wrong, call_learner, checker
 
 __all__ = ["check_numerical_derivative", "check_product_partials", "check_prediction",
            "check_max_gradients", "check_relu_grad"]
@@ -42,6 +42,10 @@ def check_numerical_derivative(numerical_derivative):
                 ((f(x + h) - f(x - h)) / h,
                  "the centred difference spans 2h (from x-h to x+h), so divide by 2*h, not h"),
                 (f(x + h) - f(x - h), "divide the difference by 2*h: a derivative is a rate"),
+                ((f(x + h) - f(x - h)) / 2 * h,
+                 "operator precedence: `/ 2*h` divides by 2 and then multiplies by h; write `/ (2 * h)`"),
+                ((f(x + h) - f(x - h)) / 2, "the step h belongs in the denominator too: divide by 2*h, not by 2"),
+                ((f(x + h) + f(x - h)) / (2 * h), "subtract the two values, f(x+h) - f(x-h); do not add them"),
                 ((f(x) - f(x - h)) / h, "this is the backward difference; use the centred one"),
                 ((f(x + 1e-5) - f(x - 1e-5)) / 2e-5 if h != 1e-5 else None,
                  "use the step h that is passed in, not a fixed one"),
@@ -69,13 +73,26 @@ def check_prediction(f_predicted):
         (f + HX * fx, "you nudged only x; y moves too (by 0.02), so add its share hy·∂f/∂y"),
         (f + HY * fy, "you nudged only y; x moves too (by 0.01), so add its share hx·∂f/∂x"),
         (f + fx + fy, "each partial derivative must be multiplied by its nudge (hx or hy)"),
-        (f + HX * fy + HY * fx, "each nudge goes with its own variable's derivative: hx·∂f/∂x + hy·∂f/∂y"),
+        (f + HX * fy + HY * fx, "each nudge goes with its own variable's derivative: hx·∂f/∂x + hy·∂f/∂y "
+                                "(and ∂f/∂x is a derivative, not the value of x)"),
+        (f + HX + HY, "each nudge must be multiplied by its variable's derivative: hx·∂f/∂x + hy·∂f/∂y"),
+        (f + HX * (fx + fy), "y is nudged by hy = 0.02, not by hx: each share uses its own variable's nudge"),
         (f - HX * fx - HY * fy, "sign error: f(x+h) ≈ f(x) + h·df/dx, with a plus"),
         ((X + HX) * (Y + HY), "that is the exact new value of f; the exercise asks for the "
                               "straight-line prediction f + hx·∂f/∂x + hy·∂f/∂y"),
         (HX * fx + HY * fy, "that is the predicted *change*; add it to f to predict the new value"),
     ])
     return "the linear prediction is within h² of the true value, as expected"
+
+
+def _is_one(answer):
+    """Return True when ``answer`` reads as the number 1 (for messages that depend on another answer)."""
+    if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0:
+        return False
+    try:
+        return float(answer) == 1.0
+    except (TypeError, ValueError):
+        return False
 
 
 @checker("1.4")
@@ -86,17 +103,26 @@ def check_max_gradients(dfdx, dfdy, dfdx_tie, dfdy_tie):
         vx.maximum(vy).backward()
         return vx.grad.item(), vy.grad.item()
     (gx, gy), (tx, ty) = grads(4.0, 2.0), grads(3.0, 3.0)
+    only_tie = "only a tie splits the gradient; at (4, 2) x is strictly larger"
+    if _is_one(dfdy_tie):                                         # "1 if x ≥ y" and "1 if y ≥ x"
+        x_tie_one = ("with 1 for both inputs at a tie, the two gradients add up to 2, yet moving both "
+                     "inputs by h moves max by h, not 2h; this course splits the gradient evenly at a tie")
+    else:
+        x_tie_one = ("giving x the whole gradient at a tie (1 if x ≥ y) is one valid choice, but this "
+                     "course splits the gradient evenly at a tie")
     return expect_all(
         {"dfdx": dfdx, "dfdy": dfdy, "dfdx_tie": dfdx_tie, "dfdy_tie": dfdy_tie},
         {"dfdx": gx, "dfdy": gy, "dfdx_tie": tx, "dfdy_tie": ty},
         mistakes={
             "dfdx": [(4.0, "that is x's value; a max gate passes the gradient (1 here) to the larger input"),
-                     (0.0, "x = 4 is the larger input, so it is the one that gets the gradient")],
+                     (0.0, "x = 4 is the larger input, so it is the one that gets the gradient"),
+                     (0.5, only_tie + ", so it gets the whole gradient")],
             "dfdy": [(1.0, "y is the smaller input, so max(x, y) does not change when y moves a little: 0"),
-                     (2.0, "that is y's value; the smaller input of a max gets gradient 0")],
-            "dfdx_tie": [(1.0, "with 1 for both inputs at a tie, the two gradients add up to 2, yet "
-                               "moving both inputs by h moves max by h, not 2h; this course splits "
-                               "the gradient evenly at a tie"),
+                     (2.0, "that is y's value; the smaller input of a max gets gradient 0"),
+                     (0.5, only_tie + ", so y gets nothing"),
+                     (-1.0, "raising the smaller input a little does not lower max(x, y): y's gradient "
+                            "is 0, not negative")],
+            "dfdx_tie": [(1.0, x_tie_one),
                          (0.0, "at a tie this course splits the gradient evenly between the inputs")],
             "dfdy_tie": [(1.0, "at a tie the gradient is shared, not given twice: split it evenly"),
                          (0.0, "at a tie this course splits the gradient evenly between the inputs")],
@@ -122,5 +148,9 @@ def check_relu_grad(relu_grad):
         (np.maximum(x, 0), "that is relu(x) itself; its derivative is 1 where x > 0 and 0 elsewhere"),
         ((x < 0).astype(float), "the mask is the wrong way round: the slope is 1 where x > 0"),
         (np.ones_like(x), "the slope of relu is 0 for negative x: the gate is closed there"),
+        (np.where(x > 0, 1.0, np.where(x == 0, 0.5, 0.0)),
+         "at exactly x = 0 this course uses 0 for relu (like most libraries), not ½: the even split is "
+         "for a tie between two inputs of max(x, y), and relu's other input is a fixed constant"),
+        (np.sign(x), "np.sign gives −1 for negative x, but relu is flat there: its slope is 0, not −1"),
     ])
     return "1 where x > 0, 0 elsewhere — including the convention at exactly 0"

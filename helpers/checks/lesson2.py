@@ -96,15 +96,30 @@ def _resolve(mistakes, answer):
     return resolved
 
 
+def _describe(cache):
+    """Return a few words saying what a cache is: "None", "one array of shape (2, 3)", "a tuple of 3 things"."""
+    if cache is None:
+        return "None"
+    if isinstance(cache, np.ndarray):
+        return f"one array of shape {cache.shape}"
+    if isinstance(cache, (tuple, list)):
+        return f"a {type(cache).__name__} of {len(cache)} thing{'s' if len(cache) != 1 else ''}"
+    return f"a {type(cache).__name__}"
+
+
 def _gate(gate, forward, backward, inputs, *, build, dout, grads, fixed=(),
-          out_mistakes=(), mistakes=None, label=""):
+          out_mistakes=(), mistakes=None, label="", unpacks=None):
     """Check one gate's forward and backward pass; return quietly when both are right.
 
     ``inputs`` maps the forward's argument names to arrays (copies are passed),
     ``fixed`` are extra plain arguments (the exponent p), ``grads`` names what
     the backward returns.  ``mistakes`` maps each gradient's name to a list of
-    (what the mistake gives, explanation); a value may be a function of the
-    learner's answer (used for max, whose tie entry is judged separately).
+    (what the mistake gives, explanation), or is a function of the backward's
+    answers returning that map; a value may be a function of the learner's
+    answer (used for max, whose tie entry is judged separately).  ``unpacks``
+    names what the exercise's backward unpacks from the cache (``x, y = cache``):
+    when the backward goes wrong and the cache is not such a tuple, the message
+    says so.
     """
     fname, bname = f"{gate}_forward", f"{gate}_backward"
     originals = {name: np.array(a, dtype=np.float64) for name, a in inputs.items()}
@@ -122,12 +137,26 @@ def _gate(gate, forward, backward, inputs, *, build, dout, grads, fixed=(),
         raise NotAttempted(f"{fname}'s out is right; cache is still the placeholder — store in it what "
                            f"{bname} needs.")
 
+    try:
+        _backward(fname, bname, backward, cache, dout, grads, ref_grads, given, originals, mistakes, label)
+    except Wrong as mistake:
+        if unpacks and not (isinstance(cache, (tuple, list)) and len(cache) == len(unpacks)):
+            names = ", ".join(unpacks)
+            raise Wrong(f"{mistake}. Look at the cache first: {bname} unpacks `{names} = cache`, but "
+                        f"{fname} stored {_describe(cache)}; store the tuple ({names})") from None
+        raise
+
+
+def _backward(fname, bname, backward, cache, dout, grads, ref_grads, given, originals, mistakes, label):
+    """Run the learner's backward on a copy of ``dout`` and compare its gradients with the engine's."""
     upstream = dout.copy()
     result = call_learner(backward, upstream, cache, name=bname)
     if result is ... or (isinstance(result, tuple) and all(item is ... for item in result)):
         raise NotAttempted(f"{fname} is right; still to fill in: {bname}.")
     answers = _unpack(result, grads, bname)
     _unchanged(bname, {"dout": upstream, **given}, {"dout": dout, **originals}, arguments=("dout",))
+    if callable(mistakes):
+        mistakes = mistakes(answers)
     mistakes = mistakes or {}
     names = {g: f"{bname}'s {g}{label}" for g in grads}
     expect_all({names[g]: a for g, a in zip(grads, answers)},
@@ -166,7 +195,7 @@ def check_mul_gate(mul_forward, mul_backward):
     dout = _dout(rng)
     swapped = "multiply swaps: the gradient on {} uses the *other* input, {}, not {} itself"
     _gate("mul", mul_forward, mul_backward, {"x": x, "y": y}, build=lambda a, b: a * b, dout=dout,
-          grads=("dx", "dy"),
+          grads=("dx", "dy"), unpacks=("x", "y"),
           out_mistakes=[(x + y, "that is x + y; a multiply gate outputs x * y")],
           mistakes={
               "dx": [(x * dout, swapped.format("x", "y", "x")),
@@ -194,11 +223,45 @@ def _max_inputs(rng):
     return x, y, x == y
 
 
-def _max_mistakes(mine, other, tie, dout, name, partner):
-    """Classic wrong gradients for one input of a max gate (tie entry judged on its own)."""
+def _tie_share(answer, tie, dout):
+    """Return "all", "none" or None: what the learner's ``answer`` gave at the tie entries."""
+    try:
+        got = np.array(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if got.shape != dout.shape:
+        return None
+    if np.allclose(got[tie], dout[tie]):
+        return "all"
+    if np.allclose(got[tie], 0.0):
+        return "none"
+    return None
+
+
+def _max_mistakes(mine, other, tie, dout, name, partner, partner_answer=None):
+    """Classic wrong gradients for one input of a max gate (tie entry judged on its own).
+
+    ``partner_answer`` is the learner's gradient for the other input: the tie
+    messages say what the two shares do together.
+    """
     def off_tie(wrong):
         return lambda got: np.where(tie, got, wrong)                # same as the mistake away from the tie
     wins = (mine > other).astype(float)
+    partner_share = _tie_share(partner_answer, tie, dout)
+    if partner_share == "all":
+        all_at_tie = (f"at the tie ({name} == {partner}) both inputs got the whole upstream gradient (as "
+                      f"1[x ≥ y] and 1[y ≥ x] give), which passes on twice the gradient; this course splits "
+                      "a tie evenly, half to each input")
+    else:
+        all_at_tie = (f"at the tie ({name} == {partner}) {name} got the whole upstream gradient ({name} ≥ "
+                      f"{partner} instead of {name} > {partner}); sending it all to one input is a valid "
+                      "choice, but this course splits a tie evenly, half to each input")
+    if partner_share == "none":
+        none_at_tie = (f"at the tie ({name} == {partner}) {name} got nothing, and neither did {partner}, so "
+                       "the gradient is lost there; this course splits a tie evenly, half of dout to each input")
+    else:
+        none_at_tie = (f"at the tie ({name} == {partner}) {name} got nothing; this course splits a tie "
+                       "evenly, half of dout to each input")
     return [
         (off_tie(dout * (mine < other)), f"max routes the gradient to the *larger* input; where {name} < "
                                          f"{partner}, {name} lost and gets 0"),
@@ -210,12 +273,8 @@ def _max_mistakes(mine, other, tie, dout, name, partner):
         (off_tie(dout * wins / 2), "the winner gets the whole upstream gradient, not half"),
         (off_tie(np.zeros_like(dout)), f"{name} never gets any gradient; where {name} is the larger input "
                                        "the max gate routes all of dout to it"),
-        (np.where(tie, dout, dout * wins), f"at the tie ({name} == {partner}) {name} got the whole upstream "
-                                           "gradient; this course splits a tie evenly, half to each input "
-                                           "(giving both inputs all of it, as 1[x ≥ y] and 1[y ≥ x] do, "
-                                           "passes on twice the gradient)"),
-        (np.where(tie, 0.0, dout * wins), f"at the tie ({name} == {partner}) {name} got nothing; this course "
-                                          "splits a tie evenly, half of dout to each input"),
+        (np.where(tie, dout, dout * wins), all_at_tie),
+        (np.where(tie, 0.0, dout * wins), none_at_tie),
         (lambda got: np.where(tie, got, dout * wins + 0.5 * dout * tie),
          f"only the tie entry ({name} == {partner}) is wrong: split the gradient evenly there, half to each input"),
     ]
@@ -246,8 +305,10 @@ def check_add_max_gates(add_forward, add_backward, max_forward, max_backward):
         ("max", lambda: _gate("max", max_forward, max_backward, {"x": mx, "y": my}, build=maximum,
                               dout=mdout, grads=("dx", "dy"),
                               out_mistakes=[(np.minimum(mx, my), "that is the minimum; use np.maximum(x, y)")],
-                              mistakes={"dx": _max_mistakes(mx, my, tie, mdout, "x", "y"),
-                                        "dy": _max_mistakes(my, mx, tie, mdout, "y", "x")})),
+                              unpacks=("x", "y"),
+                              mistakes=lambda answers: {
+                                  "dx": _max_mistakes(mx, my, tie, mdout, "x", "y", answers[1]),
+                                  "dy": _max_mistakes(my, mx, tie, mdout, "y", "x", answers[0])})),
     )
     return "add distributes dout to both inputs; max routes it to the larger one (half each at a tie)"
 
@@ -268,6 +329,10 @@ def _pow_mistakes(x, p, dout):
         ((p - 1) * x ** (p - 1) * dout, "the factor in front is p itself, only the exponent becomes p − 1"),
         (p * x ** (p - 1), "that is the local gradient alone; " + UPSTREAM),
         (x ** p * dout, "that is the output x^p times dout; the local gradient is p·x^(p−1)"),
+        (p * x ** p - dout, "operator precedence: `x ** p-1 * dout` means x ** p − dout; put the new "
+                            "exponent in brackets, x ** (p - 1)"),
+        (x ** p * np.log(x) * dout, "x^p·ln(x) is the derivative with respect to the exponent p; the power "
+                                    "gate's input is x, so use the power rule"),
     ]}
 
 
@@ -286,12 +351,14 @@ def check_exp_pow_gates(exp_forward, exp_backward, pow_forward, pow_backward):
         (dout, "the local gradient of exp(x) is exp(x), not 1"),
         (x * np.exp(x - 1) * dout, "that is the power rule, but in e^x the variable is the exponent: "
                                    "the derivative of e^x is e^x itself"),
+        (np.exp(e) * dout, "that applies exp twice: the cache already holds exp(x), so multiply it by dout "
+                           "as it is"),
     ]}
 
     def powers():
         for p, pdout in zip(POWERS, pdouts):
             _gate("pow", pow_forward, pow_backward, {"x": px}, fixed=(p,), build=lambda a, q: a ** q,
-                  dout=pdout, grads=("dx",), mistakes=_pow_mistakes(px, p, pdout), label=f" (p = {_num(p)})",
+                  dout=pdout, grads=("dx",), unpacks=("x", "p"), mistakes=_pow_mistakes(px, p, pdout), label=f" (p = {_num(p)})",
                   out_mistakes=[(p * px, "that is p·x; the power gate outputs x ** p")])
 
     _all_gates(
@@ -314,7 +381,7 @@ def check_div_gate(div_forward, div_backward):
     dout = _dout(rng)
     right_db = -a / b ** 2 * dout
     _gate("div", div_forward, div_backward, {"a": a, "b": b}, build=lambda u, v: u / v, dout=dout,
-          grads=("da", "db"),
+          grads=("da", "db"), unpacks=("a", "b", "r"),
           out_mistakes=[(b / a, "that is b / a; divide the other way round"),
                         (a * b, "multiply a by b⁻¹ (b ** -1), not by b")],
           mistakes={
@@ -335,7 +402,11 @@ def check_div_gate(div_forward, div_backward):
                                                "constant (derivative 0, not 1); as a · b⁻¹ there is no "
                                                "formula to misremember"),
                      (dout / b, "that is a's gradient; b's goes through the power gate b ** -1"),
-                     (a / b ** 2 * dout * -2, "the power rule brings down the exponent −1, not −2")],
+                     (a / b ** 2 * dout * -2, "the power rule brings down the exponent −1, not −2"),
+                     (-dout / b ** 3, "r's partner in the multiply gate a · r is a, so the gradient arriving "
+                                      "at r is a · dout, not r · dout"),
+                     (-a * b ** 2 * dout, "the power gate's local gradient (−1)·b^(−2) is written in b; "
+                                          "r^(−2) is b², not b^(−2)")],
           })
     return "a · b⁻¹ as two gates: da = b⁻¹·dout, and db = (−1)·b^(−2) · (a·dout)"
 
@@ -371,8 +442,12 @@ def check_pattern_prediction(dfdx, dfdy, dfdz, dfdw):
         answers, ref,
         mistakes={
             "dfdx": [(c * x, "multiply swaps: x's gradient uses its partner y, not x itself"),
+                     (c * x * y, "that uses the product x·y; multiply swaps, so x's gradient is its partner "
+                                 "y times the gradient arriving on x·y"),
                      (y, dropped), (y * c / 2, halved), (x, "that is x's value, not its gradient")],
             "dfdy": [(c * y, "multiply swaps: y's gradient uses its partner x, not y itself"),
+                     (c * x * y, "that uses the product x·y; multiply swaps, so y's gradient is its partner "
+                                 "x times the gradient arriving on x·y"),
                      (x, dropped), (x * c / 2, halved), (y, "that is y's value, not its gradient")],
             "dfdz": [(gz / c, dropped),
                      (gz / 2, "neither gate on z's way splits the gradient: add passes all of it to both "
@@ -382,5 +457,6 @@ def check_pattern_prediction(dfdx, dfdy, dfdz, dfdw):
             "dfdw": [(c, "max routes: w = −1 is the smaller input, so it gets nothing"),
                      (1.0, "max routes: w = −1 is the smaller input, so it gets nothing"),
                      (c / 2, "max is not tied here: the larger input z gets all of it, w gets nothing"),
-                     (w, "that is w's value, not its gradient")],
+                     (w, "that is w's value, not its gradient"),
+                     (-c, "max routes: w = −1 is the smaller input, so it gets nothing — not a negative share")],
         }, backward=False)

@@ -21,6 +21,7 @@ __all__ = ["check_matmul_backward", "check_dX_entry", "check_matmul_layer", "che
            "matmul_reference"]
 
 M, N_IN, N_COLS = 3, 5, 4                                         # W is M×N_IN, X is N_IN×N_COLS
+LAYER_ARRAYS = ("W", "X", "dW")                                   # what a MatMul keeps as self.<name>
 LEARNING_RATES = (0.05, 0.3)                                      # two, so a hard-coded rate shows
 
 
@@ -70,25 +71,32 @@ def _explain(message, shapes, *, layer=False):
     return message
 
 
-def _call(fn, *args, name, shapes, layer=False, foreign=()):
+def _call(fn, *args, name, shapes, layer=False, foreign=(), explain=True):
     """call_learner, with crash messages that name the shape or operator mistake.
 
     ``foreign`` lists names that are not defined inside the learner's function
     (for a layer's backward: W and X, which are self.W and self.X there); a
     crashing line that uses one of them bare is reaching for a notebook variable.
+    In a layer's method, a NameError for one of the layer's arrays says to write
+    ``self.``; ``explain=False`` adds nothing else to the crash message.
     """
     try:
         return call_learner(fn, *args, name=name)
     except Wrong as error:
         message = re.sub(r"matmul: Input operand \d has a mismatch in its core dimension \d, "
                          r"with gufunc signature \S+ ", "matmul: the inner sizes do not match ", str(error))
+        undefined = re.search(r"raised NameError: name '(\w+)' is not defined", message)
+        if layer and undefined and undefined.group(1) in LAYER_ARRAYS:
+            bare = undefined.group(1)
+            raise Wrong(f"{message} — inside {name}, {bare} is not defined: the layer keeps it as "
+                        f"self.{bare}") from None
         line = re.search(r"\(line \d+: (.*)\)$", message)
         local_names = getattr(getattr(fn, "__code__", None), "co_varnames", ())
         for bare in (n for n in foreign if n not in local_names):
             if line and re.search(rf"(?<![.\w]){bare}(?!\w)", line.group(1)):
                 raise Wrong(f"{message} — this line uses {bare}, which inside {name} is not the layer's "
                             f"array but a variable from the notebook: write self.{bare}") from None
-        raise Wrong(_explain(message, shapes, layer=layer)) from None
+        raise Wrong(_explain(message, shapes, layer=layer) if explain else message) from None
 
 
 def _unchanged(owner, arrays):
@@ -275,7 +283,13 @@ def check_matmul_update(MatMul):
         layer = _layer(MatMul, W_given)
         layer.X, layer.dW = X.copy(), ref_dW.copy()               # as a backward pass leaves them
         before = layer.W.copy()
-        call_learner(_returns_true(layer.update), lr, name="update")
+        try:
+            _call(_returns_true(layer.update), lr, name="update", shapes={}, layer=True, explain=False)
+        except Wrong as error:
+            if "could not be broadcast" not in str(error):
+                raise
+            raise Wrong(f"{error} — the step lr·dW must have W's shape, {W.shape}, and self.dW (made by "
+                        "backward) has it already: no transpose or product is needed here") from None
         if not np.array_equal(W_given, W):
             raise Wrong("update changed the array passed to MatMul(W); the layer should step its own "
                         "copy, self.W")
@@ -292,6 +306,9 @@ def check_matmul_update(MatMul):
         if after.shape != W.shape:
             raise Wrong(f"after update, self.W has shape {after.shape} instead of {W.shape}: "
                         "a step changes the numbers in W, not its shape")
+        if close(after, -lr * ref_dW) or close(after, lr * ref_dW):
+            raise Wrong("update replaced the weights by the step itself: a step moves W from where it is, "
+                        "so the new W is the old W minus lr·dW (self.W -= ...)")
         step = before - after
         if not close(step, lr * ref_dW) and close(step, -lr * ref_dW):
             raise Wrong("update has the wrong sign: the gradient points uphill, where the loss grows; "

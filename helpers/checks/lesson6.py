@@ -13,6 +13,7 @@ gates sum broadcast gradients with :func:`~helpers.engine.unbroadcast`), and
 every upstream gradient is random, so a missing factor cannot pass.
 """
 import itertools
+import re
 
 import numpy as np
 
@@ -41,15 +42,25 @@ def _axes_text(axes, labels=None):
     return text
 
 
-def _call(fn, *args, name, broadcast_hint=None):
-    """Call the learner's function; explain a numpy broadcasting error with ``broadcast_hint``."""
+def _call(fn, *args, name, broadcast_hint=None, matmul_hint=None, axis_hint=None):
+    """Call the learner's function; explain a crash with the hint for its kind.
+
+    ``broadcast_hint`` explains shapes numpy could not broadcast, ``matmul_hint``
+    a matrix product whose inner sizes differ, ``axis_hint`` an axis that does
+    not exist.
+    """
     try:
         return call_learner(fn, *args, name=name)
     except Wrong as error:
-        message = str(error)
+        message = re.sub(r"matmul: Input operand \d has a mismatch in its core dimension \d, "
+                         r"with gufunc signature \S+ ", "matmul: the inner sizes do not match ", str(error))
         if broadcast_hint and "could not be broadcast" in message:
             raise Wrong(f"{message}. {broadcast_hint}") from None
-        raise
+        if matmul_hint and ("matmul: " in message or "not aligned" in message):
+            raise Wrong(f"{message}. {matmul_hint}") from None
+        if axis_hint and "raised AxisError" in message:
+            raise Wrong(f"{message}. {axis_hint}") from None
+        raise Wrong(message) from None
 
 
 def _check_untouched(fn_name, names, given, originals):
@@ -176,7 +187,10 @@ def check_affine_backward(affine_backward):
     x, W, b = rng.normal(size=(2, 4)), rng.normal(size=(4, 3)), rng.normal(size=3)
     dout = rng.normal(size=(2, 3))
     given = [dout.copy(), x.copy(), W.copy(), b.copy()]
-    out = _call(affine_backward, given[0], tuple(given[1:]), name="affine_backward")
+    out = _call(affine_backward, given[0], tuple(given[1:]), name="affine_backward",
+                matmul_hint="In a matrix product the inner sizes must match: (a, b) @ (b, c) gives (a, c). "
+                            "Here dout is 2×3, x is 2×4 and W is 4×3; dx must have x's shape and dW W's "
+                            "shape, and only one arrangement of each fits (lesson 5)")
     _check_untouched("affine_backward", ("dout", "x", "W", "b"), given, (dout, x, W, b))
     answers = _unpack(out, ("dx", "dW", "db"), "affine_backward")
 
@@ -229,6 +243,10 @@ def check_mean_backward(mean_backward):
             raise Wrong(f"{label} has dout's shape {dout.shape}, but x has shape {x.shape} and so does its "
                         f"gradient: every one of the {n} values averaged into an output gets a share of that "
                         "output's gradient, so spread it back over the averaged axis")
+        if answer.shape == np.expand_dims(dout, axis).shape:
+            raise Wrong(f"{label} has shape {answer.shape}: the averaged axis is back, with length 1, but the "
+                        f"gradient is not yet spread along it. dx has x's shape {x.shape}: each of the {n} "
+                        "values averaged gets its own share, so broadcast the result to x's shape")
         vx = Value(x)
         vx.mean(axis=axis).backward(seed=dout)
         spread = np.expand_dims(dout, axis) * np.ones_like(x)    # dout copied back over the averaged axis
@@ -274,7 +292,7 @@ def check_relu_bias_backward(relu_bias_backward):
                  "sign of the gradient: an open gate passes negative gradients too")
     at_zero = "at exactly z = 0 this course uses slope 0 (lesson 1): the mask is z > 0, not z >= 0"
     _in_order([
-        ("dx", lambda: expect("dx", answers["dx"], vx.grad, mistakes=[
+        ("dx", lambda: _expect_full("dx", answers["dx"], vx.grad, what="x", mistakes=[
             (dout * (x > 0), from_x),
             (dout * (dout > 0), from_grad),
             (dout * (z >= 0), at_zero),
@@ -429,6 +447,14 @@ def _unbroadcast_shape_mistake(label, got, grad, shape, kind):
         return start + (f"the stretched size-1 axes are summed, but not {new_axes}: numpy adds new axes "
                         f"on the left, so the first grad.ndim - len(shape) = {leading} "
                         f"{'axis has' if leading == 1 else 'axes have'} to be summed away too")
+    if leading and stretched:
+        own = tuple(i - leading for i in stretched)              # the same axes, in shape's numbering
+        if same(grad.sum(axis=own, keepdims=True).sum(axis=tuple(range(leading)))):
+            return start + (f"the stretched axes were counted in shape's numbering, {_axes_text(own)}, but "
+                            f"summed on grad, which has {leading} more "
+                            f"{'axis' if leading == 1 else 'axes'} on the left, so there they are "
+                            f"{_axes_text(stretched)}. Sum the new leading axes away first: after that, "
+                            "the axes are numbered like shape's")
     if leading and same(_unbroadcast_by(grad, shape, np.sum, keep_leading=True)):
         return start + (f"the right sums, but {new_axes} {'is' if leading == 1 else 'are'} kept as "
                         f"length 1: shape {got.shape} instead of {shape}. Numpy added "
@@ -457,7 +483,11 @@ def check_unbroadcast(unbroadcast):
         grad = rng.normal(size=grad_shape)
         given = grad.copy()
         label = f"unbroadcast(grad of shape {grad_shape}, {shape})"
-        out = _call(unbroadcast, given, shape, name="unbroadcast")
+        out = _call(unbroadcast, given, shape, name="unbroadcast",
+                    axis_hint=(f"In this case grad has shape {grad_shape} and shape is {shape}. Mind the two "
+                               "numberings: once the new leading axes are summed away, the array has "
+                               "len(shape) axes, and a stretched axis is numbered i, where shape[i] == 1 — "
+                               "not i + leading, its number in grad"))
         _check_untouched("unbroadcast", ("grad",), (given,), (grad,))
         got = as_numbers(label, out, shape)
         reference = reference_unbroadcast(grad, shape)

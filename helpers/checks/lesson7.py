@@ -27,6 +27,7 @@ changed.
 >>> sorted(grads), grads["W1"].shape
 (['W1', 'W2', 'b1', 'b2'], (3, 4))
 """
+
 import numpy as np
 
 from helpers.compare import as_numbers, close, expect
@@ -171,6 +172,8 @@ def _inputs(seed):
     return np.random.default_rng(seed)
 
 
+
+
 def _call(fn, *args, name, shapes=""):
     """Call the learner's function; explain a matrix-product shape error with dimension analysis."""
     try:
@@ -190,7 +193,8 @@ def _unchanged(fn_name, labels, pairs):
             for key in before:
                 if not np.array_equal(before[key], after.get(key)):
                     raise Wrong(f"{fn_name} changed {label}[{key!r}] in place (with -=, += or an "
-                                "assignment into it); compute new arrays and leave the arguments as they were")
+                                f"assignment into it); even a copied dict (dict({label}), {label}.copy()) shares "
+                                f"its arrays with {label} — compute new arrays with an ordinary minus")
         elif not np.array_equal(before, after):
             hint = (" — the same upstream gradient may feed other gates at a fork; make a new array "
                     "(for example dout * mask) instead of zeroing entries of dout") if label == "dout" else ""
@@ -294,12 +298,14 @@ def check_affine_backward(affine_backward):
         "dW": f"dW must have W's shape {W.shape}: of x {x.shape} and dout {dout.shape}, only one product "
               "gives that shape",
     }
+    order = "affine_backward returns the three gradients in the order (dx, dW, db)"
     shaped = {"db": [
         (dout, "b was added to every row of x @ W, so its gradient sums dout over the batch axis (axis 0); "
                f"yours still has one row per example, shape {dout.shape}"),
         (dout.sum(axis=0, keepdims=True),
          f"b is 1-d (shape {b.shape}), so sum over axis 0 without keepdims: yours has shape {(1,) + b.shape}"),
-    ]}
+    ], "dW": [(vx.grad, f"what came back in dW's place is dx; {order}")],
+       "dx": [(vW.grad, f"what came back in dx's place is dW; {order}")]}
     no_mean = ("divided by N: an affine layer's backward has no 1/N — every example adds its own share, "
                "and the shares are summed")
     mistakes = {
@@ -346,6 +352,12 @@ def check_relu_backward(relu_backward):
         (dh * (z >= 0), "at exactly z = 0 this course (like most libraries) uses slope 0: mask with z > 0, "
                         "not z >= 0"),
         (dh * (z < 0), "the mask is the wrong way round: the gate passes the gradient where z > 0"),
+        (dh * np.sign(z), "sign(z) is −1 where z < 0, but relu is flat there: its local gradient is 0, "
+                          "not −1 — use the 0/1 mask (z > 0)"),
+        (dh * np.heaviside(z, 0.5), "at exactly z = 0 this course (like most libraries) uses slope 0, "
+                                    "not ½: mask with z > 0"),
+        (np.maximum(dh, 0) * (z > 0), "the negative upstream gradients were dropped (relu applied to dout): "
+                                      "where z > 0 the gate passes dout unchanged, whatever its sign"),
         (dh * (z <= 0), "the mask is the wrong way round: the gate passes the gradient where z > 0"),
         (dh, "no mask: where z ≤ 0 the ReLU outputs a constant 0, so its gradient there is 0"),
     ]}, backward=False)
@@ -383,7 +395,12 @@ def check_l1_loss(l1_loss):
                  (np.abs(r).sum() / N, "that divides by N; this lesson's loss is the plain sum Σ|y − t|"),
                  (r.sum(), "the absolute value is missing: in Σ(y − t) errors of opposite sign cancel"),
                  ((r ** 2).sum(), "that is the squared error Σ(y − t)²; the L1 loss sums |y − t|"),
-                 (np.abs(r.sum()), "take the absolute value of each entry, then sum: Σ|y − t|, not |Σ(y − t)|")],
+                 (np.abs(r.sum()), "take the absolute value of each entry, then sum: Σ|y − t|, not |Σ(y − t)|"),
+                 (np.abs(r).sum(axis=0).max(), "np.linalg.norm(·, 1) of a matrix is its largest column sum, "
+                                               "not the sum over every entry: sum np.abs(y − t) instead"),
+                 (np.sqrt((r ** 2).sum()), "that is the Euclidean (L2) norm √Σ(y − t)², what np.linalg.norm "
+                                           "gives by default; the L1 loss sums |y − t|"),
+                 (0.5 * (r ** 2).sum(), "that is the squared error ½Σ(y − t)²; the L1 loss sums |y − t|")],
         "dy": [(np.sign(-r), "the sign is flipped: d|r|/dr = sign(r) with r = y − t; you used sign(t − y)"),
                (r, "that is y − t itself (the gradient of ½(y − t)², the squared loss); the slope of |r| is "
                    "sign(r), +1 or −1"),
