@@ -177,7 +177,8 @@ def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None):
     if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, expected):
         raise Wrong(f"{name} is transposed: check which operand gets the .T and the order of the product")
     if not np.any(got):
-        raise Wrong(f"{name} is zero everywhere, but it should not be: did the gradient reach it?")
+        reach = ": did the gradient reach it?" if name.startswith("d") else ""
+        raise Wrong(f"{name} is zero everywhere, but it should not be{reach}")
     ratio = _constant_ratio(got, expected) if got.size > 1 else None
     if ratio is not None:
         raise Wrong(f"{name} is off by a constant factor: every entry is {ratio:.4g} times the right "
@@ -201,14 +202,14 @@ def _constant_ratio(got, expected):
     return None
 
 
-def in_order(steps, *, backward=True):
+def in_order(steps, *, order="backward"):
     """Run ``(name, check)`` steps in order and return the names, all right.
 
     Each ``check`` is a function that raises NotAttempted or Wrong.  Stops at
-    the first wrong one and says it is the first (in backward order, when
-    ``backward``) and which before it are right; when some are still
-    placeholders and the rest are right, raises NotAttempted naming what is
-    left to do.
+    the first wrong one and says it is the first (in ``order`` order:
+    "backward", "forward", or None for answers that are not stages of one
+    pass) and which before it are right; when some are still placeholders
+    and the rest are right, raises NotAttempted naming what is left to do.
     """
     steps = list(steps)
     todo, done = [], []
@@ -219,10 +220,10 @@ def in_order(steps, *, backward=True):
             todo.append(name)
         except Wrong as mistake:
             before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
-            if len(steps) == 1 or not (backward or done):
+            if len(steps) == 1 or not (order or done):
                 where = ""
             else:
-                where = f"first wrong one{' in backward order' if backward else ''}{before}: "
+                where = f"first wrong one{f' in {order} order' if order else ''}{before}: "
             raise Wrong(where + str(mistake)) from None
         else:
             done.append(name)
@@ -246,7 +247,7 @@ def expect_all(answers, expected, *, mistakes=None, unsummed=None, backward=True
     mistakes, unsummed = mistakes or {}, unsummed or {}
     done = in_order(((name, lambda name=name, reference=reference: expect(
         name, answers.get(name, ...), reference, mistakes=mistakes.get(name, ()), unsummed=unsummed.get(name)))
-        for name, reference in expected.items()), backward=backward)
+        for name, reference in expected.items()), order="backward" if backward else None)
     if len(done) == 1:
         return f"{done[0]} is right"
     return "both are right" if len(done) == 2 else f"all {len(done)} are right"

@@ -74,7 +74,10 @@ def test_sum_over_the_wrong_axes():
 def test_sign_factor_and_zero():
     assert "wrong sign" in wrong(-A, A)
     assert "constant factor: every entry is 2 times" in wrong(2 * A, A)
-    assert "zero everywhere" in wrong(np.zeros_like(A), A)
+    assert "zero everywhere" in wrong(np.zeros_like(A), A) and "did the gradient reach it" in wrong(0 * A, A)
+    with pytest.raises(Wrong) as forward:
+        expect("sigy", 0.0, 0.98)
+    assert "zero everywhere" in str(forward.value) and "gradient" not in str(forward.value)
 
 
 def test_a_list_of_one_for_a_number():
@@ -120,6 +123,8 @@ def test_in_order_runs_steps_and_names_the_first_wrong_one():
     with pytest.raises(Wrong, match=r"^first wrong one in backward order \(dx before it is right\): dy is wrong"):
         in_order([("dx", right), ("dy", wrong_step), ("dz", todo)])
     with pytest.raises(Wrong, match="^dy is wrong"):
-        in_order([("dy", wrong_step), ("dx", right)], backward=False)
+        in_order([("dy", wrong_step), ("dx", right)], order=None)
+    with pytest.raises(Wrong, match=r"^first wrong one in forward order \(dx before it is right\)"):
+        in_order([("dx", right), ("dy", wrong_step)], order="forward")
     with pytest.raises(NotAttempted, match="dx right so far; still to fill in: dy"):
         in_order([("dx", right), ("dy", todo)])

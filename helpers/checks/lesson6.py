@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from helpers.compare import as_numbers, close, expect
+from helpers.compare import as_numbers, close, expect, in_order
 from helpers.engine import Value, broadcast_axes
 from helpers.engine import unbroadcast as reference_unbroadcast
 from helpers.feedback import NotAttempted, Wrong, call_learner, checker
@@ -84,31 +84,6 @@ def _unpack(out, names, fn_name):
             got = f"one {type(out).__name__}"
         raise Wrong(f"{fn_name} should return {len(names)} gradients, ({', '.join(names)}); got {got}")
     return dict(zip(names, out))
-
-
-def _in_order(steps, *, backward=True):
-    """Run ``(name, check)`` steps in order, as :func:`helpers.compare.expect_all` does.
-
-    Stops at the first wrong answer and says which it is; when some answers
-    are still placeholders and the rest are right, the exercise is not
-    attempted yet and the message says which are left.
-    """
-    todo, done = [], []
-    for name, step in steps:
-        try:
-            step()
-        except NotAttempted:
-            todo.append(name)
-        except Wrong as mistake:
-            before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
-            order = " in backward order" if backward else ""
-            raise Wrong(f"first wrong one{order}{before}: {mistake}") from None
-        else:
-            done.append(name)
-    if todo and not done:
-        raise NotAttempted
-    if todo:
-        raise NotAttempted(f"{', '.join(done)} right so far; still to fill in: {', '.join(todo)}.")
 
 
 def _sum_mistake(name, got, shape, unsummed, copied, param, labels=None):
@@ -197,7 +172,7 @@ def check_affine_backward(affine_backward):
     vx, vW, vb = Value(x), Value(W), Value(b)
     (vx @ vW + vb).backward(seed=dout)
     ones = np.ones_like(dout)
-    _in_order([
+    in_order([
         ("db", lambda: _expect_sum("db", answers["db"], vb.grad, unsummed=dout, copied=(0,), param="b",
                                    labels=("N", "M"), mistakes=[
             (dout.mean(axis=0), "that is the average over the batch. b was copied to every row, and each copy "
@@ -291,7 +266,7 @@ def check_relu_bias_backward(relu_bias_backward):
     from_grad = ("the mask comes from the forward pass — where the ReLU's input z was positive — not from the "
                  "sign of the gradient: an open gate passes negative gradients too")
     at_zero = "at exactly z = 0 this course uses slope 0 (lesson 1): the mask is z > 0, not z >= 0"
-    _in_order([
+    in_order([
         ("dx", lambda: _expect_full("dx", answers["dx"], vx.grad, what="x", mistakes=[
             (dout * (x > 0), from_x),
             (dout * (dout > 0), from_grad),
@@ -312,7 +287,7 @@ def check_relu_bias_backward(relu_bias_backward):
                               "passes back its whole gradient: a sum, not a mean"),
             ((z > 0).sum(axis=0), "the upstream gradient is missing: add up the masked dout, not the mask"),
         ])),
-    ], backward=False)
+    ], order=None)
     return "the mask comes from z = x + b, and db adds up the masked gradient over the batch"
 
 
@@ -351,7 +326,7 @@ def check_bn_affine_backward(bn_affine_backward):
         copied = (0, 2, 3)
         where = f"for x_hat of shape {shape}: " if k else ""
         try:
-            _in_order([
+            in_order([
                 ("db", lambda: _expect_sum("db", answers["db"], vb.grad, unsummed=dout, copied=copied,
                                            param="b", labels=NCHW, mistakes=[
                     (dout.mean(axis=copied), "that is an average; each of b's copies passes back its whole "
