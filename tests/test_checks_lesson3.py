@@ -51,6 +51,10 @@ def with_dx(dx_of):
     (with_dx(lambda x, dT, y, dy: dy + 2 * x), ["dx", "multiplies"]),
     (with_dx(lambda x, dT, y, dy: (np.exp(y) + 2 * x) * dT), ["dx", "added"]),
     (with_dx(lambda x, dT, y, dy: x * dy), ["dx", "factor 2"]),
+    (with_dx(lambda x, dT, y, dy: 2 * x * np.exp(y)), ["dx", "dT is missing", "dy carries dT"]),
+    (with_dx(lambda x, dT, y, dy: 2 * dy), ["dx", "not 2: the factor x is missing"]),
+    (with_dx(lambda x, dT, y, dy: 2 * y * dy), ["dx", "not 2y", "wrong intermediate"]),
+    (with_dx(lambda x, dT, y, dy: 2 * x * dy * dT), ["dx", "dT is counted twice"]),
     (with_dx(lambda x, dT, y, dy: -2 * x * dy), ["dx", "wrong sign"]),
     (with_dx(lambda x, dT, y, dy: (2 * x * dy).T), ["dx", "transposed"]),
     (with_dx(lambda x, dT, y, dy: (2 * x * dy).sum()), ["dx", "shape"]),
@@ -87,9 +91,29 @@ def from_scratch(local, dout):
     return [dout * float(np.prod(local[i:])) for i in range(len(local) + 1)]
 
 
+def forwards(start):
+    """The reuse loop run in the wrong direction, on an array first filled by ``start``."""
+    def chain(local, dout):
+        grads = start(len(local) + 1)
+        grads[-1] = dout
+        for i in range(len(local)):
+            grads[i] = local[i] * grads[i + 1]
+        return grads
+    return chain
+
+
+def last_entry(value):
+    def chain(local, dout):
+        grads = chain_gradients(local, dout)
+        grads[-1] = value
+        return grads
+    return chain
+
+
 def test_3_2_right_answer():
     assert_correct(check_chain_gradients, chain_gradients)
     assert_correct(check_chain_gradients, from_scratch)      # right numbers, just slower
+    assert_correct(check_chain_gradients, lambda local, dout: np.append(np.cumprod(local[::-1])[::-1] * dout, dout))
 
 
 def test_3_2_placeholder():
@@ -107,6 +131,10 @@ def test_3_2_placeholder():
     (lambda local, dout: [-g for g in chain_gradients(local, dout)], "wrong sign"),
     (lambda local, dout: chain_gradients(local, dout)[:-1], "joins"),
     (lambda local, dout: chain_gradients(local, dout)[::-1], "reverse order"),
+    (forwards(np.zeros), ["loop runs forwards", "reversed(range(n))"]),
+    (forwards(np.ones), "loop runs forwards"),
+    (last_entry(0.0), ["last entry", "dout"]),
+    (last_entry(1.0), ["last entry", "dout"]),
     (lambda local, dout: chain_gradients(local, dout) + 0.1, "entries differ"),
     (lambda local, dout: chain_gradients(local, dout)[:, None], "shape"),
     (lambda local, dout: "grads", "string"),
@@ -158,6 +186,9 @@ def test_3_3_placeholder():
      ["dx", "overwritten", "only the share through z = exp(−x)", "the share through y = x² was lost"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy + z * dz), ["dx", "wrong sign", "exp(−x)"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy * (-z * dz)), ["dx", "at a fork they add"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy - dz), ["dx", "misses the exp gate", "not just −1"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy - z * dy), ["dx", "must start from dz"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * dy - z * dz), ["dx", "not 2 (the factor x is missing)"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dT - z * dT), ["dx", "skipping the multiply gate"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * z - z * y), ["dx", "dT is missing"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: dT * (z + 2 * x) + dT * (y - z)),
@@ -175,22 +206,30 @@ def test_3_3_wrong_answers(wrong, says):
 
 # ---------------------------------------------------------------- 3.4 spot the bug
 def make_backward(bug=None):
-    """The backward pass of T = (x·y + y)² · x; ``bug`` names the accumulation to overwrite."""
+    """The backward pass of T = (x·y + y)² · x with the mistake ``bug`` (None: right)."""
     def backward(x, y, dT):
+        if bug == "no dT":
+            dT = 1.0
         p = x * y
         q = p + y
         r = q ** 2
         dr = x * dT
         dx = r * dT
+        if bug == "T unswapped":
+            dr, dx = r * dT, x * dT
         dq = 2 * q * dr
         dp = dq
         dy = dq
         if bug == "dx":
             dx = y * dp
+        elif bug == "x partner":
+            dx += x * dp
         else:
             dx += y * dp
         if bug == "dy":
             dy = x * dp
+        elif bug == "y partner":
+            dy += y * dp
         else:
             dy += x * dp
         if bug == "dx first":                                  # the branch through T never added
@@ -218,6 +257,10 @@ def test_3_4_placeholder():
     (lambda x, y, dT: ((x * y + y) ** 2 * dT, make_backward()(x, y, dT)[1]),
      ["dx", "only the share through T = r·x", "the share through p = x·y was lost"]),
     (lambda x, y, dT: make_backward()(x, y, dT)[::-1], ["dx", "return dx first"]),
+    (make_backward("x partner"), ["dx", "multiply swaps at p = x·y", "partner y"]),
+    (make_backward("y partner"), ["dy", "multiply swaps at p = x·y", "partner x", "dx before it is right"]),
+    (make_backward("no dT"), ["dx", "dT is missing"]),
+    (make_backward("T unswapped"), ["dx", "multiply swaps at T = r·x"]),
     (lambda x, y, dT: tuple(-g for g in make_backward()(x, y, dT)), ["dx", "wrong sign"]),
     (lambda x, y, dT: (make_backward()(x, y, dT)[0], [1.0, 2.0]), ["dy", "shape"]),
     (lambda x, y, dT: (make_backward()(x, y, dT)[0], float("nan") * x), ["dy", "nan"]),
@@ -271,6 +314,7 @@ def test_3_5_placeholder():
     (with_du(lambda u, x, dr, dT: np.maximum(u, 0) * dr), ["du", "gate's output"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dT), ["du", "dT skips"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * 1.0), ["du", "dr is missing"]),
+    (with_du(lambda u, x, dr, dT: np.sign(u) * dr), ["du", "not −1", "np.sign"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: du),
      ["dx", "local gradient of u = w·x + b", "du before it"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: x * du), ["dx", "multiply swaps"]),

@@ -91,6 +91,13 @@ def check_exp_square_backward(exp_square_backward):
                                        "they multiply"),
             (x * ref_dy, "the power rule gives d(x²)/dx = 2x: the factor 2 is missing"),
             (ref_dy * x ** 2, "x² is the square gate's output; its local gradient is 2x"),
+            (2 * x * np.exp(y), "the upstream gradient dT is missing: dx is 2x times dy, and dy carries "
+                                "dT (you used exp(y) alone where dy belongs)"),
+            (2 * ref_dy, "the square gate's local gradient is 2x, not 2: the factor x is missing"),
+            (2 * y * ref_dy, "the square gate's input is x, so its local gradient is 2x, not 2y (the "
+                             "wrong intermediate)"),
+            (ref_dx * dT, "dT is counted twice: dy already contains it, so dx is 2x times dy, with no "
+                          "second dT"),
         ],
     })
 
@@ -120,7 +127,18 @@ def check_chain_gradients(chain_gradients):
                         f"last), so return {n + 1}, the last one being dout itself")
         tail = np.append(np.cumprod(local[::-1])[::-1], 1.0)          # local[i] · … · local[n-1]
         head = np.cumprod(np.append(1.0, local))                      # local[0] · … · local[i-1]
+        forwards = ("the loop runs forwards: when node i is computed, the gradient of node i + 1 is not "
+                    "known yet. Walk backwards from the end, for i in reversed(range(n))")
+        started = {fill: np.append(np.full(n, fill), dout) for fill in (0.0, 1.0)}
+        for grads in started.values():                                # what a forward loop leaves
+            for i in range(n):
+                grads[i] = local[i] * grads[i + 1]
+        last = "the last entry is the gradient on vₙ = T itself, which is dout; the others are right"
         expect(name, answer, reference, mistakes=[
+            (started[0.0], forwards),
+            (started[1.0], forwards),
+            (np.append(reference[:-1], 0.0), last),
+            (np.append(reference[:-1], 1.0), last),
             (tail, "the upstream gradient dout is missing: every node's gradient carries it (the last "
                    "entry, T's own gradient, is dout)"),
             (dout * head, "the chain is walked the wrong way: node i's gradient multiplies the local "
@@ -135,7 +153,8 @@ def check_chain_gradients(chain_gradients):
             (reference[::-1], "the right gradients in reverse order (collected while walking back?): "
                               "grads[0] belongs to x, the first node, and grads[-1] = dout to T"),
         ])
-    return "each gradient is the next one times one local gradient: one multiplication per gate"
+    return ("all gradients are right, for 6 gates and for 1; computed from the end, each is the next one "
+            "times one local gradient: one multiplication per gate")
 
 
 # ---------------------------------------------------------------- 3.3 a fork
@@ -165,6 +184,12 @@ def check_fork_backward(fork_backward):
                                "d exp(−x)/dx = −exp(−x) (the minus comes from the −x inside, by the "
                                "chain rule)"),
                (via_y * via_z, "the two branches' shares are multiplied; at a fork they add"),
+               (via_y - vz.grad, "the branch through z = exp(−x) misses the exp gate: dz/dx = exp(−x) · (−1) "
+                                 "= −z, not just −1 (negate, then exp: two gates, two local gradients)"),
+               (via_y - z * vy.grad, "the branch through z = exp(−x) must start from dz, the gradient "
+                                     "arriving at z, not from dy"),
+               (2 * vy.grad + via_z, "the branch through y = x²: the local gradient is 2x, not 2 (the factor "
+                                     "x is missing)"),
                (2 * x * dT - z * dT, "both branches use dT, skipping the multiply gate T = y · z: the "
                                      "gradient arriving at y is dy, at z it is dz"),
                (2 * x * z - z * y, "the upstream gradient dT is missing from both branches"),
@@ -175,7 +200,7 @@ def check_fork_backward(fork_backward):
 
 # ---------------------------------------------------------------- 3.4 spot the bug
 def _bug_reference(x, y, dT):
-    """Return the engine's dx, dy for T = (x·y + y)² · x and each branch's share."""
+    """Return the engine's dx, dy for T = (x·y + y)² · x, each branch's share, and the forward values."""
     vx, vy = Value(x, name="x"), Value(y, name="y")
     p = (vx * vy).named("p")
     q = (p + vy).named("q")
@@ -183,8 +208,8 @@ def _bug_reference(x, y, dT):
     T = (r * vx).named("T")
     T.backward(seed=dT)
     shares = {"x via p": p.input_grads[0], "x via T": T.input_grads[1],
-              "y via p": p.input_grads[1], "y via q": q.input_grads[1]}
-    return vx.grad, vy.grad, shares
+              "y via p": p.input_grads[1], "y via q": q.input_grads[1], "dp": p.grad}
+    return vx.grad, vy.grad, shares, {"q": q.data, "r": r.data}
 
 
 @checker("3.4")
@@ -193,16 +218,28 @@ def check_fixed_backward(fixed_backward):
     rng = np.random.default_rng(34)
     x, y, dT = _nonunit(rng, low=0.5, high=1.5), _nonunit(rng, low=0.5, high=1.5), _nonunit(rng)
     dx, dy = _call(fixed_backward, (x, y, dT), name="fixed_backward", returns=("dx", "dy"))
-    ref_dx, ref_dy, share = _bug_reference(x, y, dT)
+    ref_dx, ref_dy, share, fwd = _bug_reference(x, y, dT)
     for_x = dict(name="dx", var="x", a="p = x·y", b="T = r·x")
     for_y = dict(name="dy", var="y", a="p = x·y", b="q = p + y")
+    no_dT = ("the upstream gradient dT is missing: it enters at the last gate, T = r·x, and every "
+             "gradient below that gate carries it")
+    # T = r·x without the swap: dr = r·dT and x's share r·dT becomes x·dT
+    unswapped_dp = 2 * fwd["q"] * fwd["r"] * dT
     return expect_all({"dx": dx, "dy": dy}, {"dx": ref_dx, "dy": ref_dy}, mistakes={
         "dx": [(share["x via p"], OVERWRITTEN.format(kept="p = x·y", lost="T = r·x", **for_x)),
                (share["x via T"], OVERWRITTEN.format(kept="T = r·x", lost="p = x·y", **for_x)),
-               (ref_dy, "that is dy: return dx first, then dy")],
+               (ref_dy, "that is dy: return dx first, then dy"),
+               (share["x via T"] + x * share["dp"], "multiply swaps at p = x·y: x's share is its partner y "
+                                                    "times dp, not x·dp"),
+               (ref_dx / dT, no_dT),
+               (x * dT + y * unswapped_dp, "multiply swaps at T = r·x: x's share is r·dT and r's gradient "
+                                           "is x·dT, not the other way round")],
         "dy": [(share["y via p"], OVERWRITTEN.format(kept="p = x·y", lost="q = p + y", **for_y)),
                (share["y via q"], OVERWRITTEN.format(kept="q = p + y", lost="p = x·y", **for_y)),
-               (ref_dx, "that is dx: return dx first, then dy")],
+               (ref_dx, "that is dx: return dx first, then dy"),
+               (share["y via q"] + y * share["dp"], "multiply swaps at p = x·y: y's share is its partner x "
+                                                    "times dp, not y·dp"),
+               (ref_dy / dT, no_dT)],
     }, backward=False)
 
 
@@ -251,7 +288,9 @@ def check_relu_chain_backward(relu_chain_backward):
                (np.maximum(ud, 0) * ref_dr, "relu(u) is the gate's output; its local gradient is its "
                                             "slope: 1 where the gate is open, 0 where it is closed"),
                (open_ * dT, "dT skips the multiply gate: relu's upstream gradient is dr, not dT"),
-               (open_, "the upstream gradient dr is missing: multiply relu's local gradient by it")],
+               (open_, "the upstream gradient dr is missing: multiply relu's local gradient by it"),
+               (np.sign(ud) * ref_dr, "where relu is closed (u < 0) its slope is 0, not −1: np.sign(u) is "
+                                      "not relu's local gradient")],
         "dx": [(ref_du, "the local gradient of u = w·x + b with respect to x is missing (the chain rule "
                         "goes through this last gate too)"),
                (x * ref_du, "multiply swaps: for w·x the gradient on x uses w, the other factor"),

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from helpers.compare import as_numbers, close, expect, is_placeholder
+from helpers.compare import as_numbers, close, expect, in_order, is_placeholder
 from helpers.engine import Value
 from helpers.feedback import NotAttempted, Wrong, call_learner, checker
 from helpers.gradcheck import numerical_gradient, rel_error
@@ -46,32 +46,6 @@ STAGED_POINTS = ((3.0, 4.0, 0.7), (-1.2, 0.5, -1.3))
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
-
-
-def _in_order(steps, *, order):
-    """Run ``steps`` — (name, thunk) pairs — in order, like :func:`expect_all`.
-
-    A thunk raises Wrong or NotAttempted, or returns.  The first Wrong is
-    re-raised saying it is the first wrong one in ``order`` order and which
-    answers before it are right.
-    """
-    todo, done = [], []
-    for name, thunk in steps:
-        try:
-            thunk()
-        except NotAttempted:
-            todo.append(name)
-        except Wrong as mistake:
-            before = (f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)"
-                      if done else "")
-            raise Wrong(f"first wrong one in {order} order{before}: {mistake}") from None
-        else:
-            done.append(name)
-    if todo and not done:
-        raise NotAttempted
-    if todo:
-        raise NotAttempted(f"{', '.join(done)} right so far; still to fill in: {', '.join(todo)}.")
-    return done
 
 
 def _unchanged(given, original, what, fn_name):
@@ -122,6 +96,11 @@ def check_sigmoid_backward(sigmoid_backward):
         (dout, "dout passed straight through, as if σ were an add gate; multiply by σ's local "
                "gradient (1 − s)·s"),
         (dout * s * (1 + s), "the local gradient is (1 − s)·s, with a minus: check the sign inside"),
+        ((1 - s) * s + dout, "the local gradient and the upstream gradient are added; the chain rule "
+                             "multiplies them"),
+        (-dout * s ** 2, "−1/(1 + e^(−z))² = −s² is only the reciprocal gate's local gradient; the chain "
+                         "goes on through the add, the exp and the negation, and all four together give "
+                         "(1 − s)·s"),
     ])
     return "dz = dout·(1 − s)·s, from the cached output s — one gate instead of four"
 
@@ -173,6 +152,9 @@ def check_neuron_backward(neuron_backward):
                                        "output f: the local gradient is (1 − f)·f"),
                 (f, "that is the neuron's output f, not a gradient"),
                 (df, "df passed straight through σ; multiply by its local gradient (1 − f)·f"),
+                (f * (1 + f) * df, "σ's local gradient is (1 − f)·f, with a minus: check the sign inside"),
+                ((1 - f) * f + df, "the local gradient and the upstream gradient are added; the chain "
+                                   "rule multiplies them"),
             ])
 
         def check_dx():
@@ -186,6 +168,10 @@ def check_neuron_backward(neuron_backward):
                 (w[:2], "that is the local gradient w[:2] alone; multiply by the upstream gradient ddot"),
                 (w[:2] * local, "the upstream gradient of the dot product is ddot = (1 − f)·f·df; "
                                 "the factor df is missing"),
+                (w[:2] * df, "dx skips the σ gate: the gradient arriving at the weighted sum is ddot, "
+                             "not df"),
+                (w[1:] * ddot, "w[1:] is (w1, w2), and w2 is the bias, which multiplies no input: x[i] "
+                               "pairs with w[i], so take w[:2]"),
             ])
 
         def check_dw():
@@ -205,10 +191,16 @@ def check_neuron_backward(neuron_backward):
                 (xb, "that is the local gradient alone; multiply by the upstream gradient ddot"),
                 (xb * local, "the upstream gradient of the dot product is ddot = (1 − f)·f·df; "
                              "the factor df is missing"),
+                (xb * df, "dw skips the σ gate: the gradient arriving at the weighted sum is ddot, "
+                          "not df"),
+                (np.append(x * ddot, df), "the bias's gradient is its local gradient 1 times ddot, the "
+                                          "gradient arriving at the weighted sum, not df"),
+                (np.append(ddot, x * ddot), "the entries are in the wrong order: dw lines up with w, "
+                                            "whose last entry w[2] is the bias"),
             ])
 
         try:
-            _in_order([("ddot", check_ddot), ("dx", check_dx), ("dw", check_dw)], order="backward")
+            in_order([("ddot", check_ddot), ("dx", check_dx), ("dw", check_dw)], order="backward")
         except Wrong as mistake:
             raise Wrong(f"{mistake} [at w = {np.round(w, 3).tolist()}, x = {np.round(x, 3).tolist()}, "
                         f"df = {df:g}]") from None
@@ -242,6 +234,9 @@ def staged_reference(x, y, df=1.0):
 
 # ---------------------------------------------------------------- 4.3 the staged forward pass
 
+PRECEDENCE = ("Python divides before it adds: `1 / 1 + math.exp(-{z})` is 1 + e^(−{z}). Put the whole "
+              "denominator in parentheses: `1 / (1 + math.exp(-{z}))`")
+
 @checker("4.3")
 def check_staged_forward(staged_forward):
     """Check f and every cached stage of the forward pass at two points, in forward order."""
@@ -266,25 +261,30 @@ def check_staged_forward(staged_forward):
         mistakes = {
             "sigy": [(sx, "sigy is σ(y), the sigmoid of y, not of x"),
                      (_sigmoid(-y), "mind the minus: σ(z) = 1 / (1 + e^(−z))"),
-                     (np.exp(-y), "σ(z) = 1 / (1 + e^(−z)), not e^(−z) alone")],
+                     (np.exp(-y), "σ(z) = 1 / (1 + e^(−z)), not e^(−z) alone"),
+                     (1 + np.exp(-y), PRECEDENCE.format(z="y"))],
             "num": [(x + y, "num = x + σ(y): add sigy, not y"),
-                    (x * c["sigy"], "num adds: x + sigy")],
+                    (x * c["sigy"], "num adds: x + sigy"),
+                    (x + sx, "num = x + σ(y): add sigy, not sigx")],
             "sigx": [(sy, "sigx is σ(x), the sigmoid of x, not of y"),
                      (_sigmoid(-x), "mind the minus: σ(z) = 1 / (1 + e^(−z))"),
-                     (np.exp(-x), "σ(z) = 1 / (1 + e^(−z)), not e^(−z) alone")],
+                     (np.exp(-x), "σ(z) = 1 / (1 + e^(−z)), not e^(−z) alone"),
+                     (1 + np.exp(-x), PRECEDENCE.format(z="x"))],
             "xpy": [(x * y, "xpy is the sum x + y")],
             "xpysqr": [(2 * c["xpy"], "xpysqr is xpy squared, xpy**2 — not 2·xpy"),
                        (x ** 2 + y ** 2, "(x + y)² is not x² + y²: square the sum xpy"),
                        (c["xpy"], "xpysqr is xpy squared; the square is missing")],
             "den": [(c["sigx"] + c["xpy"], "den = sigx + xpysqr: add the square, not xpy"),
-                    (c["sigx"] * c["xpysqr"], "den adds: sigx + xpysqr")],
+                    (c["sigx"] * c["xpysqr"], "den adds: sigx + xpysqr"),
+                    (c["sigy"] + c["xpysqr"], "den = σ(x) + (x + y)²: add sigx, not sigy")],
             "invden": [(c["den"], "invden is 1 / den, the reciprocal")],
             "x": [(y, "cache['x'] holds y: x and y are swapped")],
             "y": [(x, "cache['y'] holds x: x and y are swapped")],
         }
 
         def step(name, answer, expected):
-            return name, lambda: expect(name, answer, expected, mistakes=mistakes.get(name, ()))
+            zero = [(0.0, "it is 0, but this stage's value is not: compute it from the lines above it")]
+            return name, lambda: expect(name, answer, expected, mistakes=[*mistakes.get(name, ()), *zero])
         for name in ("x", "y"):                                   # given in the stub: only a change is news
             if not is_placeholder(cache[name]):
                 try:
@@ -300,7 +300,7 @@ def check_staged_forward(staged_forward):
         if "f" in cache:
             steps.append(("cache['f']", lambda: expect("cache['f']", cache["f"], f)))
         try:
-            _in_order(steps, order="forward")
+            in_order(steps, order="forward")
         except Wrong as mistake:
             raise Wrong(f"{mistake} [at x = {x:g}, y = {y:g}]") from None
     return "all eight stages and f are right, and the cache holds what the backward pass needs"
@@ -593,5 +593,11 @@ def check_silu_backward(silu_backward):
         (dout * (s + x * s), "σ's local gradient is (1 − s)·s; the factor (1 − s) is missing"),
         (dout * (s - x * local), "σ's local gradient (1 − s)·s is positive: the share through σ has "
                                  "the wrong sign"),
+        (dout * local, "that is the σ gate's backward step alone; g = x · s also has a multiply gate, "
+                       f"and {fork}"),
+        (dout * s + x * local * dout ** 2, "dout is counted twice in the share through σ: the gradient "
+                                           "on s, x·dout, already contains it"),
+        (dout * (s + x * (1 - s)), "in the share through σ the local gradient is (1 − s)·s; the factor s "
+                                   "is missing"),
     ])
     return "dx = dout·(s + x·(1 − s)·s): two shares, one per use of x, added"
