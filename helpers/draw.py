@@ -14,6 +14,8 @@ gradients add up at forks.
 >>> print(draw(x * x).source.splitlines()[0])
 digraph {
 """
+import atexit
+import gc
 import importlib.util
 import os
 import re
@@ -50,20 +52,25 @@ def set_palette(name):
     _palette = name
 
 
-def format_number(x):
+def format_number(x, *, digits=None):
     """Return x as the pictures show it: two decimals, a true minus sign.
 
     Numbers below 0.01 keep two significant figures instead of turning into
-    0.00, and very large ones switch to powers of ten.
+    0.00, and very large ones switch to powers of ten.  ``digits`` asks for
+    that many significant figures instead (sentences whose numbers must add up).
 
     >>> format_number(-4), format_number(0.125), format_number(-0.0021), format_number(0.0)
     ('−4.00', '0.12', '−0.0021', '0.00')
+    >>> format_number(-0.022342, digits=3), format_number(2.0, digits=3), format_number(0.02, digits=3)
+    ('−0.0223', '2.00', '0.0200')
     """
     x = float(x)
     if np.isnan(x):
         return "nan"
     if x == 0:
         text = "0.00"                                            # also for −0.0
+    elif digits:
+        text = f"{x:#.{digits}g}".rstrip(".")                    # keeps trailing zeros: 1.00, 0.0200
     elif abs(x) >= 1e5 or abs(x) < 1e-4:
         text = f"{x:.2e}"
     elif abs(x) < 0.01:
@@ -73,13 +80,13 @@ def format_number(x):
     return text.replace("-", "−")
 
 
-def describe(array):
+def describe(array, *, digits=None):
     """Return a short text for an array: the number itself, or its shape and a preview."""
     array = np.asarray(array)
     if array.ndim == 0:
-        return format_number(array)
+        return format_number(array, digits=digits)
     flat = array.ravel()
-    preview = ", ".join(format_number(v) for v in flat[:3]) + (", …" if flat.size > 3 else "")
+    preview = ", ".join(format_number(v, digits=digits) for v in flat[:3]) + (", …" if flat.size > 3 else "")
     return f"{array.shape} [{preview}]"
 
 
@@ -155,7 +162,15 @@ def _wasm_renderer():
             _wasm_render = CachedBackend(PACKAGE_WASM_PATH).render
         except (AttributeError, TypeError, OSError, wasmtime.WasmtimeError):
             _wasm_render = lambda source, format: render(source, format=format, backend="wasmtime")  # noqa
+        atexit.register(_release_wasm)
     return _wasm_render
+
+
+def _release_wasm():
+    """Free the WebAssembly engine while Python is still whole (wasmtime complains if freed later)."""
+    global _wasm_render
+    _wasm_render = None
+    gc.collect()
 
 
 class Drawing:

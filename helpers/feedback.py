@@ -182,7 +182,8 @@ def call_learner(fn, *args, name=None):
             raise NotAttempted(f"{names} {'is' if one else 'are'} still `...` (the placeholder), but a line of "
                                f"{name} already computes with {'it' if one else 'them'}: fill in the lines in "
                                "order, then run this check again.") from None
-        raise Wrong(f"calling {name} raised {type(error).__name__}: {error}{_learner_line(error)}") from None
+        hint = " — in Python a power is written ** (^ means bitwise xor)" if "for ^" in str(error) else ""
+        raise Wrong(f"calling {name} raised {type(error).__name__}: {error}{hint}{_learner_line(error)}") from None
     if out is None:
         raise Wrong(f"{name} returned None — did you forget the `return` line?")
     return out

@@ -377,7 +377,7 @@ def _who(node):
     if node.name:
         return node.name
     if not node.inputs:
-        return f"the {'constant' if getattr(node, 'constant', False) else 'input'} {describe(node.data)}"
+        return f"the {'constant' if getattr(node, 'constant', False) else 'input'} {_say(node.data)}"
     return f"the {gate_name(node)} gate's output"
 
 
@@ -388,7 +388,12 @@ def _gets(node, share, how=""):
     """Return "x gets −4.00" (with ``how`` it was computed), or that a constant gets nothing."""
     if share is None:
         return f"{_who(node)} gets {CONSTANT_NOTE}"
-    return f"{_who(node)} gets {how}{describe(share)}"
+    return f"{_who(node)} gets {how}{_say(share)}"
+
+
+def _say(x):
+    """Return a number (or array preview) for a sentence: three significant figures, so sums add up."""
+    return describe(x, digits=3)
 
 
 def _rule(node, g, sent):
@@ -396,7 +401,7 @@ def _rule(node, g, sent):
 
     ``sent`` holds one gradient per input, None for a constant input.
     """
-    n = describe
+    n = _say
     ins = node.inputs
     scalar = node.data.ndim == 0 and all(x.data.ndim == 0 for x in ins)
     if len(ins) == 2 and ins[0] is ins[1]:
@@ -489,7 +494,7 @@ def step_sentences(root, gradients=None):
         for x in node.inputs:
             feeds[id(x)] = feeds.get(id(x), 0) + 1
     sentences = [f"Start at the output: the gradient of {root.name or 'the output'} with respect to itself "
-                 f"is {describe(grads[id(root)])}."]
+                 f"is {_say(grads[id(root)])}."]
     running = {}                                                 # what has arrived at each node so far
     for gate in gates:
         rule = _rule(gate, grads[id(gate)], sent[id(gate)])
@@ -504,13 +509,13 @@ def step_sentences(root, gradients=None):
             seen.add(id(x))
             arrived = sum(1 for y in gates[:gates.index(gate) + 1] for p in y.inputs if p is x)
             if arrived == feeds[id(x)]:
-                sum_text = (f"{describe(before[id(x)])} + {describe(running[id(x)] - before[id(x)])} = "
+                sum_text = (f"{_say(before[id(x)])} + {_say(running[id(x)] - before[id(x)])} = "
                             if id(x) in before else "")
                 notes.append(f"{_who(x)} is used {_times(feeds[id(x)])}, so its gradient is the sum of the "
-                             f"shares: {sum_text}{describe(running[id(x)])} (gradients add up at a fork)")
+                             f"shares: {sum_text}{_say(running[id(x)])} (gradients add up at a fork)")
             else:
                 notes.append(f"{_who(x)} is used {_times(feeds[id(x)])}, so this is only part of its gradient: "
-                             f"{describe(running[id(x)])} so far")
+                             f"{_say(running[id(x)])} so far")
         sentences.append(f"{gate_name(gate)} gate: {rule}" + "".join(f"; {note}" for note in notes) + ".")
     return sentences
 

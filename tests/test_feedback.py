@@ -105,3 +105,8 @@ def test_the_line_named_is_the_learners_not_numpys():
     with pytest.raises(Wrong) as failure:
         call_learner(numpy_fails_inside, 1.0, name="f")
     assert "np.linalg.norm(bad, axis=5)" in str(failure.value)
+
+
+def test_a_caret_for_a_power_gets_a_hint():
+    with pytest.raises(Wrong, match=r"power is written \*\*"):
+        call_learner(lambda x: x ^ 2, 3.0, name="f")

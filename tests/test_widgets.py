@@ -201,7 +201,7 @@ def test_stepper_sentence_for_max_routes_and_tie_splits():
                       "b gets 0.")
     c, d = Value(3.0, name="c"), Value(3.0, name="d")
     tie = step_sentences(c.maximum(d))[1]
-    assert "tie at 3.00" in tie and "c gets 0.50 and d gets 0.50" in tie
+    assert "tie at 3.00" in tie and "c gets 0.500 and d gets 0.500" in tie
 
 
 def test_stepper_sentences_at_a_fork_add_up():
@@ -221,9 +221,9 @@ def test_stepper_sentences_with_constants():
     doubled = step_sentences(x * 2.0)[1]
     assert "x gets 2.00 × 1.00 = 2.00 and the constant 2.00 gets nothing, as a constant needs no gradient" in doubled
     capped = step_sentences(x.maximum(1.0))[1]
-    assert "the larger one, the constant 1.00 (1.00 > 0.50), where it stops" in capped and "x gets 0" in capped
+    assert "the larger one, the constant 1.00 (1.00 > 0.500), where it stops" in capped and "x gets 0" in capped
     unnamed = step_sentences(Value(3.0).maximum(x))[1]
-    assert "the larger one, the input 3.00 (3.00 > 0.50); x gets 0" in unnamed
+    assert "the larger one, the input 3.00 (3.00 > 0.500); x gets 0" in unnamed
 
 
 def test_stepper_skips_gates_of_constants_alone_and_still_ends_at_the_engine():
