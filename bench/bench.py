@@ -213,16 +213,16 @@ def bench_engine():
     else:
         from helpers import Value
 
-        def scalar_step(value_class, tanh):
+        def scalar_step(value_class):                            # micrograd's Value has relu, not tanh
             rng = np.random.default_rng(0)
             xs = [value_class(float(v)) for v in rng.normal(size=4)]
-            for width in (12, 12, 1):
-                xs = [tanh(sum((value_class(float(rng.normal())) * x for x in xs), value_class(0.0)))
+            for width in (16, 16, 1):
+                xs = [sum((value_class(float(rng.normal())) * x for x in xs), value_class(0.1)).relu()
                       for _ in range(width)]
             xs[0].backward()
-        mine = median_time(lambda: scalar_step(Value, lambda v: v.tanh()), 5)
-        theirs = median_time(lambda: scalar_step(MicroValue, lambda v: v.tanh()), 5)
-        record("engine, scalar MLP 4 → 12 → 12 → 1 (forward + backward)", mine)
+        mine = median_time(lambda: scalar_step(Value), 5)
+        theirs = median_time(lambda: scalar_step(MicroValue), 5)
+        record("engine, scalar MLP 4 → 16 → 16 → 1 (forward + backward)", mine)
         record("micrograd, the same scalar MLP", theirs)
         record_ratio("engine / micrograd on scalars", mine / theirs)
 
