@@ -124,7 +124,7 @@ def test_exercise_notebooks_start_clean(exercise):
     assert any("YOUR CODE HERE" in cell.source for cell in notebook.cells)
 
 
-def test_no_notebook_edits_sys_path():
+def test_no_notebook_edits_sys_path():  # helpers is installed (pip install -e .), never path-hacked
     for path in SOLUTIONS + NOTEBOOKS:
         assert not re.search(r"sys\.path", path.read_text(encoding="utf-8")), path
 

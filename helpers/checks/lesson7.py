@@ -30,7 +30,7 @@ changed.
 
 import numpy as np
 
-from helpers.compare import as_numbers, close, expect
+from helpers.compare import as_numbers, close, expect, in_order
 from helpers.engine import Value
 from helpers.feedback import NotAttempted, Wrong, call_learner, checker
 
@@ -247,25 +247,10 @@ def _expect_grads(answers, expected, *, mistakes=None, shaped=None, shapes=None,
                   backward=True):
     """Check named answers in order; the first wrong one is named (as expect_all does)."""
     mistakes, shaped, shapes, unsummed = mistakes or {}, shaped or {}, shapes or {}, unsummed or {}
-    todo, done = [], []
-    for name, reference in expected.items():
-        try:
-            _expect_one(name, answers.get(name, ...), reference, mistakes=mistakes.get(name, ()),
-                        shaped=shaped.get(name, ()), shapes=shapes.get(name, ""),
-                        unsummed=unsummed.get(name))
-        except NotAttempted:
-            todo.append(name)
-        except Wrong as mistake:
-            before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
-            order = " in backward order" if backward else ""
-            where = f"first wrong one{order}{before}: " if len(expected) > 1 else ""
-            raise Wrong(where + str(mistake)) from None
-        else:
-            done.append(name)
-    if todo and not done:
-        raise NotAttempted
-    if todo:
-        raise NotAttempted(f"{', '.join(done)} right so far; still to fill in: {', '.join(todo)}.")
+    in_order(((name, lambda name=name, reference=reference: _expect_one(
+        name, answers.get(name, ...), reference, mistakes=mistakes.get(name, ()), shaped=shaped.get(name, ()),
+        shapes=shapes.get(name, ""), unsummed=unsummed.get(name)))
+        for name, reference in expected.items()), order="backward" if backward else None)
 
 
 NO_MEAN = "divided by N, but the loss here is a plain sum Σ|y − t|, so no 1/N appears anywhere in the backward pass"
