@@ -107,8 +107,9 @@ class Value:
     ``data`` and ``grad`` are float64 arrays of the same shape.  ``op`` is the
     gate's symbol (``""`` for an input), ``inputs`` the Values it read, in
     operand order.  ``constant`` is True for numbers that were mixed into an
-    expression as plain Python or NumPy values: they get no gradient.  Give inputs a ``name`` so graphs and messages can talk
-    about them; name an intermediate result with :meth:`named`.
+    expression as plain Python or NumPy values: they get no gradient.  Give
+    inputs a ``name`` so graphs and messages can talk about them; name an
+    intermediate result with :meth:`named`.
 
     >>> w = Value([[1.0, 2.0]], name="W")
     >>> w.shape
@@ -354,13 +355,14 @@ class Value:
         get zeros.
         """
         grads, sent = self.gradients(seed)
-        owned = set()
+        owners = set()                                           # memory already behind some node's .grad
         for node in self.topological_order():
             grad = dict.get(grads, id(node))
-            if grad is not None and (id(grad) in owned or not grad.flags.writeable):
-                grad = grad.copy()                               # every .grad an array of its own
             if grad is not None:
-                owned.add(id(grad))
+                owner = grad if grad.base is None else grad.base     # a view (reshape, .T) shares its base
+                if id(owner) in owners or not grad.flags.writeable:
+                    grad = owner = grad.copy()                   # every .grad an array of its own
+                owners.add(id(owner))
             node.grad = grad                                     # None reads as zeros
             node.input_grads = sent.get(id(node))
 

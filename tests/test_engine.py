@@ -298,3 +298,10 @@ def test_gradients_do_not_share_memory_between_nodes():
     c.backward()
     a.grad[0] = 99.0
     assert b.grad[0] == 1.0 and c.grad[0] == 1.0
+    w = Value(np.ones((2, 3)))
+    out = (w.T.reshape(6) * 1.0).sum()
+    out.backward()
+    nodes = out.topological_order()
+    for i, p in enumerate(nodes):
+        for q in nodes[i + 1:]:
+            assert not np.shares_memory(p.grad, q.grad)
