@@ -320,51 +320,46 @@ def _share_options(c, g, df):
     and the engine's gradients ``g``, so each option is what that one mistake
     would give.
     """
-    sx, sy, x, y = c["sigx"], c["sigy"], c["x"], c["y"]
-    local_x, local_y = (1 - sx) * sx, (1 - sy) * sy
-    x_shares = [
-        (4, [(g["dxpy"], None), (0.0, "dropped"),
-             (1.0, "x's share through xpy = x + y is 1·dxpy: the upstream factor dxpy is missing")]),
-        (3, [(local_x * g["dsigx"], None), (0.0, "dropped"),
-             ((1 - sy) * sy * g["dsigx"],
-              "x's share through sigx uses the wrong sigmoid: the local gradient of sigx = σ(x) is "
-              "(1 − sigx)·sigx, built from sigx, not sigy"),
-             ((1 - x) * x * g["dsigx"],
-              "x's share through sigx used the input x where the local gradient needs the cached "
-              "output: it is (1 − sigx)·sigx, not (1 − x)·x"),
-             (local_x, "x's share through sigx is (1 − sigx)·sigx times the upstream gradient dsigx: "
-                       "the upstream factor dsigx is missing"),
-             (sx * g["dsigx"], "x's share through sigx: σ's local gradient is (1 − sigx)·sigx; the "
-                               "factor (1 − sigx) is missing"),
-             (g["dsigx"], "x's share through sigx passed dsigx straight through the σ gate; multiply "
-                          "by its local gradient (1 − sigx)·sigx"),
-             (-local_x * g["dsigx"], "x's share through sigx has the wrong sign: σ's local gradient "
-                                     "(1 − sigx)·sigx is positive")]),
-        (2, [(g["dnum"], None), (0.0, "dropped"),
-             (1.0, "x's share through num = x + sigy is 1·dnum: the upstream factor dnum is missing"),
-             (df, "x's share through num = x + sigy: the upstream gradient of this stage is dnum "
-                  "(the gradient on num), not df")]),
-    ]
-    y_shares = [
-        (4, [(g["dxpy"], None), (0.0, "dropped"),
-             (1.0, "y's share through xpy = x + y is 1·dxpy: the upstream factor dxpy is missing")]),
-        (1, [(local_y * g["dsigy"], None), (0.0, "dropped"),
-             ((1 - sx) * sx * g["dsigy"],
-              "y's share through sigy uses the wrong sigmoid: the local gradient of sigy = σ(y) is "
-              "(1 − sigy)·sigy, built from sigy, not sigx"),
-             ((1 - y) * y * g["dsigy"],
-              "y's share through sigy used the input y where the local gradient needs the cached "
-              "output: it is (1 − sigy)·sigy, not (1 − y)·y"),
-             (local_y, "y's share through sigy is (1 − sigy)·sigy times the upstream gradient dsigy: "
-                       "the upstream factor dsigy is missing"),
-             (sy * g["dsigy"], "y's share through sigy: σ's local gradient is (1 − sigy)·sigy; the "
-                               "factor (1 − sigy) is missing"),
-             (g["dsigy"], "y's share through sigy passed dsigy straight through the σ gate; multiply "
-                          "by its local gradient (1 − sigy)·sigy"),
-             (-local_y * g["dsigy"], "y's share through sigy has the wrong sign: σ's local gradient "
-                                     "(1 − sigy)·sigy is positive")]),
-    ]
+    x_shares = [(4, _add_share("x", "xpy = x + y", g["dxpy"], "dxpy")),
+                (3, _sigmoid_share("x", "sigx", c["sigx"], c["sigy"], c["x"], g["dsigx"])),
+                (2, _add_share("x", "num = x + sigy", g["dnum"], "dnum") +
+                 [(df, "x's share through num = x + sigy: the upstream gradient of this stage is dnum "
+                       "(the gradient on num), not df")])]
+    y_shares = [(4, _add_share("y", "xpy = x + y", g["dxpy"], "dxpy")),
+                (1, _sigmoid_share("y", "sigy", c["sigy"], c["sigx"], c["y"], g["dsigy"]))]
     return x_shares, y_shares
+
+
+def _add_share(var, stage, upstream, up_name):
+    """Return the options for ``var``'s share through an add stage: right, dropped, upstream missing."""
+    return [(upstream, None), (0.0, "dropped"),
+            (1.0, f"{var}'s share through {stage} is 1·{up_name}: the upstream factor {up_name} is missing")]
+
+
+def _sigmoid_share(var, out, s, other_s, x, upstream):
+    """Return the options for ``var``'s share through ``out`` = σ(var): right, dropped, and each classic slip.
+
+    ``s`` is the cached σ output, ``other_s`` the other sigmoid of the circuit,
+    ``x`` the input and ``upstream`` the gradient on ``out``.
+    """
+    other = "sigy" if out == "sigx" else "sigx"
+    local = f"(1 − {out})·{out}"
+    return [
+        ((1 - s) * s * upstream, None), (0.0, "dropped"),
+        ((1 - other_s) * other_s * upstream,
+         f"{var}'s share through {out} uses the wrong sigmoid: the local gradient of {out} = σ({var}) is "
+         f"{local}, built from {out}, not {other}"),
+        ((1 - x) * x * upstream,
+         f"{var}'s share through {out} used the input {var} where the local gradient needs the cached "
+         f"output: it is {local}, not (1 − {var})·{var}"),
+        ((1 - s) * s, f"{var}'s share through {out} is {local} times the upstream gradient d{out}: "
+                      f"the upstream factor d{out} is missing"),
+        (s * upstream, f"{var}'s share through {out}: σ's local gradient is {local}; the "
+                       f"factor (1 − {out}) is missing"),
+        (upstream, f"{var}'s share through {out} passed d{out} straight through the σ gate; multiply "
+                   f"by its local gradient {local}"),
+        (-(1 - s) * s * upstream, f"{var}'s share through {out} has the wrong sign: σ's local gradient "
+                                  f"{local} is positive")]
 
 
 USES = {"x": "x is used three times (in xpy, in sigx and in num)", "y": "y is used twice (in xpy and in sigy)"}
