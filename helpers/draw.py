@@ -25,6 +25,7 @@ import graphviz
 import numpy as np
 
 from helpers.engine import Value, broadcast_axes
+from helpers.ops import label as op_label
 
 __all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "format_number"]
 
@@ -277,13 +278,13 @@ def _matches(mine, reference):
 
 
 def _check_gradients(gradients, order):
-    """Return gradients (the pair root.gradients() returns), or raise a TypeError saying what it must be."""
+    """Return gradients (what root.gradients() returns), or raise a TypeError saying what it must be."""
     if gradients is None:
         return None
-    if not (isinstance(gradients, tuple) and len(gradients) == 2 and all(isinstance(g, dict) for g in gradients)):
-        raise TypeError("gradients must be the pair that root.gradients() returns, "
-                        f"got {type(gradients).__name__}")
-    if id(order[-1]) not in gradients[0]:                       # the root always has its seed
+    if not isinstance(gradients, dict) or not all(isinstance(key, int) for key in gradients):
+        raise TypeError("gradients must be what root.gradients() returns (for your own gradients "
+                        f"by name, use grads=), got {type(gradients).__name__} {gradients!r:.40}")
+    if id(order[-1]) not in gradients:                       # the root always has its seed
         raise ValueError("gradients belong to another graph: pass root.gradients() of the Value you draw")
     return gradients
 
@@ -310,7 +311,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     instead: each is compared with the engine's, and the first wrong one in
     backward order is marked ✗.  ``palette`` is "default" or "colorblind".
 
-    To show a backward pass part way through: ``gradients`` takes the pair
+    To show a backward pass part way through: ``gradients`` takes what
     ``root.gradients()`` returns, drawn instead of the ``.grad`` fields (which
     stay untouched); ``done`` lists the gates whose backward step has run, so
     only the gradients known so far are written; ``highlight`` is one gate,
@@ -341,12 +342,12 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
         highlight = next(iter(_check_gates([highlight], ids, "highlight").values()))
     if gradients is not None:
         engine_grads = True
-        node_grad = lambda node: gradients[0][id(node)]                      # noqa: E731
-        sent_grads = lambda node: gradients[1].get(id(node))                 # noqa: E731
+        node_grad = lambda node: gradients.get(id(node), np.zeros_like(node.data))      # noqa: E731
+        sent_grads = lambda node: node.shares(gradients[id(node)]) if id(node) in gradients else None  # noqa: E731
     else:
-        engine_grads = learner is None and (root.input_grads is not None or bool(np.any(root.grad)))
+        engine_grads = learner is None and bool(np.any(root.grad))
         node_grad = lambda node: node.grad                                   # noqa: E731
-        sent_grads = lambda node: node.input_grads                           # noqa: E731
+        sent_grads = lambda node: node.shares()                              # noqa: E731
     waiting = {}                                       # how many of a node's gates have not run backward yet
     if done is not None:
         for node in order:
@@ -356,10 +357,10 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     # learner mode: a verdict for each named node, and the first wrong one in backward order
     verdict, first_wrong = {}, None
     if learner is not None:
-        reference = root.gradients()[0]
+        reference = root.gradients()
         for node in reversed(order):
             if node.name in learner:
-                verdict[id(node)] = _matches(learner[node.name], reference[id(node)])
+                verdict[id(node)] = _matches(learner[node.name], reference.get(id(node), np.zeros_like(node.data)))
                 if not verdict[id(node)] and first_wrong is None:
                     first_wrong = id(node)
 
@@ -389,7 +390,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     for node in order:
         nid = ids[id(node)]
         if node.inputs:
-            attrs = {"label": node.op, "shape": "circle", "style": "filled", "fillcolor": colours["gate"]}
+            attrs = {"label": op_label(node), "shape": "circle", "style": "filled", "fillcolor": colours["gate"]}
             if node.name and uses.get(id(node), 0) == 0 and node is not root:
                 attrs["xlabel"] = node.name
         else:
@@ -397,9 +398,9 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
         if id(node) == first_wrong:
             attrs.update(color=colours["wrong"], fontcolor=colours["wrong"], penwidth="3")
             if node.inputs:
-                attrs["xlabel"] = (node.name or node.op) + mark(node)
+                attrs["xlabel"] = (node.name or op_label(node)) + mark(node)
         if node is highlight:                                   # shape, words and colour, not colour alone
-            attrs.update(label=f"{node.op}\n{HIGHLIGHT_WORD}", shape="doublecircle", penwidth="2.5",
+            attrs.update(label=f"{op_label(node)}\n{HIGHLIGHT_WORD}", shape="doublecircle", penwidth="2.5",
                          fillcolor=colours["highlight_fill"], color=colours["highlight"], fontcolor=colours["highlight"])
         dot.node(nid, **_text_attrs(attrs))
 
@@ -412,7 +413,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
             else:
                 grad = None if shared else total_grad(parent)
             note = None
-            if parent.shape != node.shape and node.op in ("+", "*", "max"):
+            if parent.shape != node.shape and node.op in ("add", "mul", "maximum"):
                 axes = broadcast_axes(parent.shape, node.shape)
                 where = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
                 note = f"broadcast along {where}" + (f"; ∇ summed over {'it' if len(axes) == 1 else 'them'}"
@@ -429,7 +430,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
             dot.edge(nid, f"{nid}_fork", **_text_attrs({wire: label, "arrowhead": "none"}))
 
         grad = total_grad(node)
-        gate = (node.op or "input") + (f" {HIGHLIGHT_MARK}" if node is highlight else "")
+        gate = (op_label(node) or "input") + (f" {HIGHLIGHT_MARK}" if node is highlight else "")
         table.append((nid, node.name or "·", gate, ", ".join(ids[id(p)] for p in node.inputs),
                       describe(node.data), "" if grad is None else f"∇ {describe(grad)}{mark(node)}"))
 

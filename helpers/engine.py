@@ -105,11 +105,13 @@ class Value:
     """A node of the computation graph: numbers, the gate that made them, and their gradient.
 
     ``data`` and ``grad`` are float64 arrays of the same shape.  ``op`` is the
-    gate's symbol (``""`` for an input), ``inputs`` the Values it read, in
-    operand order.  ``constant`` is True for numbers that were mixed into an
-    expression as plain Python or NumPy values: they get no gradient.  Give
-    inputs a ``name`` so graphs and messages can talk about them; name an
-    intermediate result with :meth:`named`.
+    gate's key in :data:`helpers.ops.OPS` (``""`` for an input) and ``params``
+    its settings (an exponent, the axes of a sum); ``inputs`` are the Values it
+    read, in operand order.  ``constant`` is True for numbers that were mixed
+    into an expression as plain Python or NumPy values, and ``requires_grad``
+    is False for them and for anything computed from constants alone: those
+    get no gradient.  Give inputs a ``name`` so graphs and messages can talk
+    about them; name an intermediate result with :meth:`named`.
 
     >>> w = Value([[1.0, 2.0]], name="W")
     >>> w.shape
@@ -119,7 +121,7 @@ class Value:
     # make numpy hand `array + value` over to Value.__radd__ instead of looping
     __array_ufunc__ = None
 
-    def __init__(self, data, name=None, *, _op="", _inputs=(), _rules=(), _constant=False):
+    def __init__(self, data, name=None, *, _op="", _inputs=(), _rules=(), _params=None, _constant=False):
         # a gate's output is a fresh array already, and a constant is only read;
         # anything else is copied, so changing the caller's array cannot change the graph
         as_is = (_op or _constant) and isinstance(data, np.ndarray) and data.dtype == np.float64
@@ -127,12 +129,12 @@ class Value:
         self._grad = None                                        # zeros until backward() fills it in
         self.name = name
         self.op = _op
+        self.params = _params or {}
         self.inputs = tuple(_inputs)
         self.constant = _constant
+        self.requires_grad = any(x.requires_grad for x in self.inputs) if self.inputs else not _constant
         # the gate's local rules, one per input: upstream gradient -> that input's gradient
         self._rules = tuple(_rules)
-        # what this gate sent to each input in the last backward pass (for drawings)
-        self.input_grads = None
 
     # ---------------------------------------------------------------- basics
     @property
@@ -169,8 +171,8 @@ class Value:
             return f"Value({label}data={self.data.item():.4g}, grad={self.grad.item():.4g})"
         return f"Value({label}shape={self.data.shape})"
 
-    def _gate(self, data, op, inputs, *rules):
-        return Value(data, _op=op, _inputs=inputs, _rules=rules)
+    def _gate(self, data, op, inputs, *rules, **params):
+        return Value(data, _op=op, _inputs=inputs, _rules=rules, _params=params)
 
     # ---------------------------------------------------------------- gates
     # Each gate computes its output and gives one local rule per input: how to
@@ -179,13 +181,13 @@ class Value:
 
     def __add__(self, other):
         other = _lift(other)
-        return self._gate(self.data + other.data, "+", (self, other),
+        return self._gate(self.data + other.data, "add", (self, other),
                           lambda g: g, lambda g: g)              # add distributes
 
     def __mul__(self, other):
         other = _lift(other)
         a, b = self.data, other.data
-        return self._gate(a * b, "*", (self, other),
+        return self._gate(a * b, "mul", (self, other),
                           lambda g: g * b, lambda g: g * a)      # multiply swaps
 
     def __neg__(self):
@@ -198,12 +200,11 @@ class Value:
         return self * _lift(other) ** -1                         # a / b = a * b^-1
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Value) or not isinstance(exponent, Real):
+        if isinstance(exponent, Value) or isinstance(exponent, bool) or not isinstance(exponent, Real):
             raise TypeError(f"x ** p needs a plain number p, got {type(exponent).__name__}; "
                             "for a Value exponent write (p * x.log()).exp()")
         p, a = float(exponent), self.data
-        return self._gate(a ** p, f"**{exponent:g}", (self,),
-                          lambda g: g * p * a ** (p - 1))
+        return self._gate(a ** p, "pow", (self,), lambda g: g * p * a ** (p - 1), exponent=p)
 
     def __radd__(self, other):
         return _lift(other) + self
@@ -223,7 +224,7 @@ class Value:
         if a.ndim != 2 or b.ndim != 2:
             raise ValueError(f"@ here multiplies 2-d matrices, got shapes {a.shape} and {b.shape}")
         # D = A @ B  ->  dA = dD @ B.T,  dB = A.T @ dD  (the only shapes that fit)
-        return self._gate(a @ b, "@", (self, other),
+        return self._gate(a @ b, "matmul", (self, other),
                           lambda g: g @ b.T, lambda g: a.T @ g)
 
     def __rmatmul__(self, other):
@@ -243,7 +244,7 @@ class Value:
 
     def sigmoid(self):
         s = 1 / (1 + np.exp(-self.data))
-        return self._gate(s, "σ", (self,), lambda g: g * (1 - s) * s)
+        return self._gate(s, "sigmoid", (self,), lambda g: g * (1 - s) * s)
 
     def relu(self):
         # the derivative at exactly 0 is undefined; like most libraries we use 0
@@ -264,31 +265,65 @@ class Value:
         other = _lift(other)
         a, b = self.data, other.data
         to_a = (a > b) + 0.5 * (a == b)
-        return self._gate(np.maximum(a, b), "max", (self, other),
+        return self._gate(np.maximum(a, b), "maximum", (self, other),
                           lambda g: g * to_a, lambda g: g * (1 - to_a))  # max routes
 
     def sum(self, axis=None, keepdims=False):
         shape = self.data.shape
 
         def local(g):
-            if axis is not None and not keepdims:
-                g = np.expand_dims(g, axis)                      # put the summed axes back
-            return np.broadcast_to(g, shape)                     # every element got the same push
-        label = "Σ" if axis is None else f"Σ axis={axis}"
-        return self._gate(self.data.sum(axis=axis, keepdims=keepdims), label, (self,), local)
+            return np.broadcast_to(_kept(g, axis, keepdims), shape)    # every element got the same push
+        return self._gate(self.data.sum(axis=axis, keepdims=keepdims), "sum", (self,), local,
+                          axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         total = self.sum(axis=axis, keepdims=keepdims)
         return total * (total.data.size / self.data.size)        # a sum times 1/n
 
+    def max(self, axis=None, keepdims=False):
+        """Return the largest element (along ``axis``); the gradient goes to it, as in a max gate.
+
+        Where several elements tie for the largest, they share the gradient evenly.
+
+        >>> x = Value([[1.0, 5.0, 2.0], [4.0, 4.0, 0.0]])
+        >>> x.max(axis=1, keepdims=True).sum().backward()
+        >>> x.grad.tolist()
+        [[0.0, 1.0, 0.0], [0.5, 0.5, 0.0]]
+        """
+        a = self.data
+        top = a.max(axis=axis, keepdims=True)
+        winners = (a == top).astype(np.float64)
+        share = winners / winners.sum(axis=axis, keepdims=True)  # 1 for a single winner, split at a tie
+        return self._gate(a.max(axis=axis, keepdims=keepdims), "max", (self,),
+                          lambda g: _kept(g, axis, keepdims) * share, axis=axis, keepdims=keepdims)
+
+    def __getitem__(self, index):
+        """Return the picked elements, ``x[index]``; their gradients are added back where they came from.
+
+        An element picked twice gets both gradients: picking is a fork.
+
+        >>> x = Value([10.0, 20.0, 30.0])
+        >>> (x[[0, 2, 2]] * Value([1.0, 2.0, 3.0])).sum().backward()
+        >>> x.grad.tolist()
+        [1.0, 0.0, 5.0]
+        """
+        if isinstance(index, Value):
+            raise TypeError("index a Value with integers, slices or integer arrays, not with a Value")
+        shape = self.data.shape
+
+        def local(g):
+            grad = np.zeros(shape)
+            np.add.at(grad, index, g)                            # += would lose repeated indices
+            return grad
+        return self._gate(np.array(self.data[index], dtype=np.float64), "index", (self,), local, index=index)
+
     @property
     def T(self):
-        return self._gate(self.data.T, "T", (self,), lambda g: g.T)
+        return self._gate(self.data.T, "transpose", (self,), lambda g: g.T)
 
     def reshape(self, *shape):
         old = self.data.shape
-        return self._gate(self.data.reshape(*shape), "reshape", (self,),
-                          lambda g: g.reshape(old))
+        return self._gate(self.data.reshape(*shape), "reshape", (self,), lambda g: g.reshape(old))
 
     # ---------------------------------------------------------------- backprop
     def topological_order(self):
@@ -315,56 +350,47 @@ class Value:
         return order
 
     def gradients(self, seed=None):
-        """Return ``(grads, sent)`` for the whole graph, without touching any ``.grad``.
+        """Return {id(node): d(this Value)/d(node)} for every node a gradient reaches.
 
-        ``grads[id(node)]`` is d(this Value)/d(node) for every node;
-        ``sent[id(gate)]`` holds what the gate sent back to each of its inputs
-        (None for a constant).  ``seed`` is the gradient on this Value (ones by
-        default: df/df = 1).
+        This is backpropagation, and it touches no ``.grad``.  ``seed`` is the
+        gradient on this Value (ones by default: df/df = 1).
         """
-        order = self.topological_order()
-        # which nodes need a gradient: everything that depends on a non-constant input
-        needed = set()
-        for node in order:
-            if (not node.inputs and not node.constant) or any(id(x) in needed for x in node.inputs):
-                needed.add(id(node))
-        grads = _Gradients(order)
-        grads[id(self)] = self._seed(seed)
-        sent = {}
-        for node in reversed(order):
-            if not node.inputs or id(node) not in grads:
-                continue
+        grads = {id(self): self._seed(seed)}
+        for node in reversed(self.topological_order()):          # each gate after every gate that uses it
+            if id(node) not in grads:
+                continue                                         # no gradient reaches it
             upstream = grads[id(node)]
-            shares = []
             for x, rule in zip(node.inputs, node._rules):
-                if id(x) not in needed:
-                    shares.append(None)
-                    continue
-                share = unbroadcast(rule(upstream), x.shape)     # broadcast forward -> sum backward
-                shares.append(share)
-                # gradients add up at forks (a new array, never +=, so no two nodes share one)
-                grads[id(x)] = grads[id(x)] + share if id(x) in grads else share
-            sent[id(node)] = tuple(shares)
-        return grads, sent
+                if not x.requires_grad:
+                    continue                                     # a constant: nothing to compute
+                share = unbroadcast(rule(upstream), x.shape)     # local rule x upstream, summed back to x's shape
+                grads[id(x)] = grads[id(x)] + share if id(x) in grads else share  # gradients add up at forks
+        return grads
+
+    def shares(self, upstream=None):
+        """Return what this gate sends back to each input, given its ``upstream`` gradient (default: ``.grad``).
+
+        One array per input, in operand order, None for an input that needs no
+        gradient.  The drawings write these on the wires into the gate.
+
+        >>> x, y = Value(3.0), Value(-2.0)
+        >>> [float(s) for s in (x * y).shares(np.array(1.0))]
+        [-2.0, 3.0]
+        """
+        upstream = self.grad if upstream is None else upstream
+        return tuple(unbroadcast(rule(upstream), x.shape) if x.requires_grad else None
+                     for x, rule in zip(self.inputs, self._rules))
 
     def backward(self, seed=None):
         """Fill in ``.grad`` of every Value in the graph, from scratch.
 
-        Earlier gradients are replaced, not added to, so running a cell twice
-        gives the same numbers.  Constants, and anything no gradient reaches,
-        get zeros.
+        Earlier gradients are replaced, not added to (PyTorch and micrograd add
+        into ``.grad``), so running a cell twice gives the same numbers.
+        Constants, and anything no gradient reaches, get zeros.
         """
-        grads, sent = self.gradients(seed)
-        owners = set()                                           # memory already behind some node's .grad
-        for node in self.topological_order():
-            grad = dict.get(grads, id(node))
-            if grad is not None:
-                owner = grad if grad.base is None else grad.base     # a view (reshape, .T) shares its base
-                if id(owner) in owners or not grad.flags.writeable:
-                    grad = owner = grad.copy()                   # every .grad an array of its own
-                owners.add(id(owner))
+        order = self.topological_order()
+        for node, grad in zip(order, _own_arrays(order, self.gradients(seed))):
             node.grad = grad                                     # None reads as zeros
-            node.input_grads = sent.get(id(node))
 
     def _seed(self, seed):
         if seed is None:
@@ -375,17 +401,22 @@ class Value:
         return seed
 
 
-class _Gradients(dict):
-    """{id(node): gradient}; a node no gradient reached reads as zeros of its shape."""
+def _kept(g, axis, keepdims):
+    """Return ``g`` with the axes a reduction removed put back as size 1 (so it broadcasts over them)."""
+    return g if axis is None or keepdims else np.expand_dims(g, axis)
 
-    def __init__(self, order):
-        super().__init__()
-        self._nodes = {id(node): node for node in order}
 
-    def __missing__(self, key):
-        if key not in self._nodes:
-            raise KeyError(key)
-        return np.zeros_like(self._nodes[key].data)
+def _own_arrays(order, grads):
+    """Return each node's gradient as an array no other node shares (views included), or None."""
+    owners = set()                                               # memory already behind some node's .grad
+    for node in order:
+        grad = grads.get(id(node))
+        if grad is not None:
+            owner = grad if grad.base is None else grad.base     # a view (reshape, .T) shares its base
+            if id(owner) in owners or not grad.flags.writeable:
+                grad = owner = grad.copy()
+            owners.add(id(owner))
+        yield grad
 
 
 def maximum(a, b):

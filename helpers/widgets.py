@@ -20,9 +20,11 @@ import re
 from numbers import Real
 
 import ipywidgets as widgets
+import numpy as np
 
 from helpers.draw import describe, draw
 from helpers.engine import Value
+from helpers.ops import name as gate_name
 
 __all__ = ["hints", "nudge", "stepper", "Hints", "Nudge", "Stepper", "step_sentences", "backward_gates"]
 
@@ -169,7 +171,7 @@ def _evaluate(build, values):
                         "Value, computed from its Value inputs with gates (+, *, .exp(), …)")
     if out.data.size != 1:
         raise ValueError(f"{call} returned a Value of shape {out.shape}; nudge needs one number as output")
-    grads, _sent = out.gradients()
+    grads = out.gradients()
     return out.item(), {name: float(grads[id(v)].item()) if id(v) in grads else 0.0
                         for name, v in inputs.items()}
 
@@ -358,20 +360,6 @@ def nudge(build, point, *, h=0.1, step=0.01, span=1.0, graph=False, name="f"):
 
 # ---------------------------------------------------------------- stepper
 
-GATE_NAMES = {"+": "add", "*": "multiply", "max": "max", "neg": "negate", "exp": "exp", "log": "log",
-              "tanh": "tanh", "σ": "sigmoid", "relu": "ReLU", "abs": "abs", "@": "matrix-multiply",
-              "T": "transpose", "reshape": "reshape"}
-
-
-def gate_name(node):
-    """Return the name of the gate that made ``node``: "add", "multiply", "power", "sum", …"""
-    if node.op.startswith("**"):
-        return "power"
-    if node.op.startswith("Σ"):
-        return "sum"
-    return GATE_NAMES.get(node.op, node.op)
-
-
 def _who(node):
     """Return how a sentence refers to a node: its name, its number, or the gate that made it."""
     if node.name:
@@ -409,19 +397,19 @@ def _rule(node, g, sent):
     else:
         got = " and ".join(_gets(x, s) for x, s in zip(ins, sent))
     op = node.op
-    if op == "+":
+    if op == "add":
         text = f"passes the upstream gradient {n(g)} unchanged to each input, so {got}"
         if not scalar and any(x.shape != node.shape for x in ins):
             text += " (summed over the axes an input was broadcast along)"
         return text
-    if op == "*":
+    if op == "mul":
         if scalar and ins[0] is not ins[1]:
             a, b = ins
             return (f"each input gets the other input times the upstream gradient {n(g)}: "
                     f"{_gets(a, sent[0], f'{n(b.data)} × {n(g)} = ')} and "
                     f"{_gets(b, sent[1], f'{n(a.data)} × {n(g)} = ')}")
         return f"each input gets the other input times the upstream gradient, element by element, so {got}"
-    if op == "max":
+    if op == "maximum":
         if scalar and ins[0] is not ins[1]:
             a, b = ins
             if a.data == b.data:
@@ -443,16 +431,17 @@ def _rule(node, g, sent):
         return f"{who} gets {CONSTANT_NOTE}"
     if op == "neg":
         return f"flips the sign of the upstream gradient {n(g)}, so {who} gets {n(s)}"
-    if op.startswith("**"):
-        p = op[2:].replace("-", "−")                               # a true minus sign, as in the drawings
-        local = float(op[2:]) * a.data ** (float(op[2:]) - 1)
+    if op == "pow":
+        exponent = node.params["exponent"]
+        p = f"{exponent:g}".replace("-", "−")                      # a true minus sign, as in the drawings
+        local = exponent * a.data ** (exponent - 1)
         return (f"{who} gets the local slope {p} · {n(a.data)}^({p} − 1) = {n(local)} "
                 f"times the upstream gradient {n(g)} = {n(s)}")
     if op == "exp":
         return f"{who} gets the gate's own output {n(node.data)} times the upstream gradient {n(g)} = {n(s)}"
     if op == "log":
         return f"{who} gets the upstream gradient {n(g)} divided by the input {n(a.data)} = {n(s)}"
-    if op == "σ":
+    if op == "sigmoid":
         local = node.data * (1 - node.data)
         return (f"{who} gets σ·(1 − σ) = {n(local)} times the upstream gradient {n(g)} = {n(s)}")
     if op == "tanh":
@@ -465,9 +454,10 @@ def _rule(node, g, sent):
     return f"turns the upstream gradient {n(g)} into {n(s)} for {who}"
 
 
-def backward_gates(root, sent):
+def backward_gates(root, grads):
     """Return the gates that run a backward step, in the order they run (gates of constants alone run none)."""
-    return [node for node in reversed(root.topological_order()) if node.inputs and id(node) in sent]
+    return [node for node in reversed(root.topological_order())
+            if node.inputs and id(node) in grads and node.requires_grad]
 
 
 def _times(count):
@@ -486,9 +476,10 @@ def step_sentences(root, gradients=None):
     Start at the output: the gradient of the output with respect to itself is 1.00.
     multiply gate: each input gets the other input times the upstream gradient 1.00: x gets −3.00 × 1.00 = −3.00 and y gets 4.00 × 1.00 = 4.00.
     """
-    grads, sent = gradients if gradients is not None else root.gradients()
+    grads = gradients if gradients is not None else root.gradients()
     order = root.topological_order()
-    gates = backward_gates(root, sent)
+    gates = backward_gates(root, grads)
+    sent = {id(gate): gate.shares(grads[id(gate)]) for gate in gates}
     feeds = {}                                                   # node -> how many wires leave it
     for node in order:
         for x in node.inputs:
@@ -526,7 +517,7 @@ class Stepper(_StaticText, widgets.VBox):
     def __init__(self, root, *, palette=None):
         self.root, self.palette = root, palette
         self.gradients = root.gradients()                          # computed aside: no .grad changes
-        self.gates = backward_gates(root, self.gradients[1])
+        self.gates = backward_gates(root, self.gradients)
         # gates fed by constants alone run no backward step; their wires count as done at the end
         stepping = {id(gate) for gate in self.gates}
         self._silent = [node for node in root.topological_order() if node.inputs and id(node) not in stepping]
@@ -575,7 +566,7 @@ class Stepper(_StaticText, widgets.VBox):
         for node in order:
             for parent in node.inputs:
                 waiting[id(parent)] = waiting.get(id(parent), 0) + (id(node) not in done)
-        return {id(node): self.gradients[0][id(node)] for node in order
+        return {id(node): self.gradients.get(id(node), np.zeros_like(node.data)) for node in order
                 if node is self.root or waiting.get(id(node)) == 0}
 
     def drawing(self, step=None):

@@ -123,8 +123,9 @@ def test_sigmoid_neuron_from_lesson_4():
 
 def test_subtraction_and_division_are_built_from_simpler_gates():
     a, b = Value(6.0), Value(4.0)
-    assert [n.op for n in (a - b).topological_order()] == ["", "", "neg", "+"]
-    assert [n.op for n in (a / b).topological_order()] == ["", "", "**-1", "*"]
+    assert [n.op for n in (a - b).topological_order()] == ["", "", "neg", "add"]
+    assert [n.op for n in (a / b).topological_order()] == ["", "", "pow", "mul"]
+    assert (a / b).inputs[1].params == {"exponent": -1.0}
     q = a / b
     q.backward()
     assert (a.grad, b.grad) == (0.25, pytest.approx(-6 / 16))
@@ -286,7 +287,8 @@ def test_plain_numbers_and_arrays_are_constants_without_gradients():
     out.backward()
     matmul = out.inputs[0].inputs[0]
     assert matmul.inputs[1].constant and not x.constant
-    assert matmul.input_grads[1] is None                          # nothing computed for the data
+    assert matmul.shares()[1] is None                             # nothing computed for the data
+    assert not matmul.inputs[1].requires_grad and matmul.requires_grad
     assert np.allclose(x.grad, 2 * np.ones((2, 2)) @ data.T)
     assert not matmul.inputs[1].grad.any()
 
@@ -305,3 +307,78 @@ def test_gradients_do_not_share_memory_between_nodes():
     for i, p in enumerate(nodes):
         for q in nodes[i + 1:]:
             assert not np.shares_memory(p.grad, q.grad)
+
+
+# ---------------------------------------------------------------- reductions over an axis, and indexing
+def _weighted(out, weights):
+    """Return Σ out·weights: a scalar whose upstream gradient on ``out`` is ``weights`` (not all ones)."""
+    return (out * weights).sum()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from([None, 0, 1, (0, 1)]), st.booleans())
+def test_max_over_an_axis_matches_numerical_gradients(seed, axis, keepdims):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-2, 2, size=(3, 4))                           # distinct values: no ties, no kinks
+    weights = rng.uniform(0.5, 1.5, size=np.shape(a.max(axis=axis, keepdims=keepdims)))
+    x = Value(a)
+    _weighted(x.max(axis=axis, keepdims=keepdims), weights).backward()
+    numeric = numerical_gradient(lambda v: float(np.sum(v.max(axis=axis, keepdims=keepdims) * weights)), a)
+    assert rel_error(x.grad, numeric) < 1e-7
+
+
+def test_max_over_an_axis_splits_the_gradient_evenly_at_a_tie():
+    x = Value([[2.0, 7.0, 7.0], [1.0, 0.0, -1.0]])
+    x.max(axis=1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]]
+    # the same split as the max gate of two inputs, so the total is still the upstream gradient
+    assert x.grad.sum() == 2.0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2 ** 32 - 1))
+def test_integer_indexing_scatters_back_and_adds_up_at_repeated_indices(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-2, 2, size=(4, 3))
+    rows, cols = rng.integers(0, 4, size=6), rng.integers(0, 3, size=6)  # repeats are likely
+    weights = rng.uniform(0.5, 1.5, size=6)
+    x = Value(a)
+    _weighted(x[rows, cols], weights).backward()
+    numeric = numerical_gradient(lambda v: float(np.sum(v[rows, cols] * weights)), a)
+    assert rel_error(x.grad, numeric) < 1e-7
+    lost = np.zeros_like(a)
+    lost[rows, cols] += weights                                   # plain += keeps one of each repeat
+    if len(set(zip(rows.tolist(), cols.tolist()))) < 6:
+        assert not np.allclose(x.grad, lost)
+
+
+def test_indexing_with_slices_and_a_value_index_is_refused():
+    x = Value(np.arange(6.0).reshape(2, 3))
+    x[:, 1:].sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]]
+    with pytest.raises(TypeError, match="not with a Value"):
+        x[Value(0.0)]
+
+
+def test_log_softmax_cross_entropy_built_from_gates_matches_the_fused_formula():
+    rng = np.random.default_rng(8)
+    logits, y = rng.normal(size=(5, 4)), np.array([0, 3, 3, 1, 2])
+    z = Value(logits)
+    shifted = z - z.max(axis=1, keepdims=True)
+    logp = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
+    loss = -logp[np.arange(5), y].mean()
+    loss.backward()
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    onehot = np.eye(4)[y]
+    assert np.allclose(z.grad, (p - onehot) / 5, rtol=1e-10, atol=1e-12)
+
+
+def test_every_gate_is_in_the_op_table_and_drawn_with_its_settings():
+    from helpers.ops import OPS, label
+    x = Value([[1.0, -2.0], [3.0, 0.5]])
+    gates = [x + 1, x * 2, -x, x ** 3, x.exp(), (x * x + 1).log(), x.tanh(), x.sigmoid(), x.relu(), x.abs(),
+             x.maximum(0.5), x.sum(axis=0), x.max(axis=1), x @ x, x.T, x.reshape(4), x[[0, 1], [1, 1]]]
+    assert {g.op for g in gates} | {"pow"} == set(OPS)
+    assert [label(g) for g in (x ** 3, x.sum(axis=0), x.max(axis=1), x.sum())] == ["**3", "Σ axis=0",
+                                                                                    "max axis=1", "Σ"]

@@ -207,8 +207,8 @@ def _bug_reference(x, y, dT):
     r = (q ** 2).named("r")
     T = (r * vx).named("T")
     T.backward(seed=dT)
-    shares = {"x via p": p.input_grads[0], "x via T": T.input_grads[1],
-              "y via p": p.input_grads[1], "y via q": q.input_grads[1], "dp": p.grad}
+    (x_via_p, y_via_p), (_, y_via_q), (_, x_via_T) = p.shares(), q.shares(), T.shares()
+    shares = {"x via p": x_via_p, "x via T": x_via_T, "y via p": y_via_p, "y via q": y_via_q, "dp": p.grad}
     return vx.grad, vy.grad, shares, {"q": q.data, "r": r.data}
 
 
