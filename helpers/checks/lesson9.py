@@ -41,7 +41,7 @@ def bn_graph(x, gamma, beta, eps=1e-5, *, names=True):
     ``x`` is (N, D), normalised per feature over axis 0, or (N, C, H, W),
     normalised per channel over axes (0, 2, 3); ``gamma`` and ``beta`` have
     one entry per feature (D,) or channel (C,).  The result has the fields
-    x, gamma, beta, mu, xc, var, inv_std, x_hat and out.
+    x, gamma, beta, mu, xc, sq (xc squared), var, inv_std, x_hat and out.
 
     >>> bn = bn_graph(np.array([[1.0, 2.0], [3.0, 6.0]]), np.ones(2), np.zeros(2))
     >>> bn.x_hat.data.round(3).tolist()
@@ -53,7 +53,8 @@ def bn_graph(x, gamma, beta, eps=1e-5, *, names=True):
     b = Value(beta, name="beta" if names else None)
     mu = x.mean(axis=axis, keepdims=True)
     xc = x - mu
-    var = (xc ** 2).mean(axis=axis, keepdims=True)
+    sq = xc ** 2
+    var = sq.mean(axis=axis, keepdims=True)
     inv_std = (var + eps) ** -0.5
     x_hat = xc * inv_std
     if x.ndim == 2:
@@ -61,7 +62,7 @@ def bn_graph(x, gamma, beta, eps=1e-5, *, names=True):
     else:
         channels = g.shape[0]
         out = x_hat * g.reshape(channels, 1, 1) + b.reshape(channels, 1, 1)
-    stages = dict(mu=mu, xc=xc, var=var, inv_std=inv_std, x_hat=x_hat, out=out)
+    stages = dict(mu=mu, xc=xc, sq=sq, var=var, inv_std=inv_std, x_hat=x_hat, out=out)
     if names:
         for name, node in stages.items():
             node.named(name)
@@ -75,7 +76,9 @@ def draw_top_down(root, **options):
     screens wide, drawn downwards it fits a 900 px column.
     """
     drawing = draw(root, **options)
-    source, count = re.subn(r"\brankdir=LR\b", "rankdir=TB ranksep=0.35", drawing.source, count=1)
+    # a second graph-attribute line overrides the first: downwards, tighter, at most 9.3 inches wide
+    source, count = re.subn(r"^(\tgraph \[[^\n]*\]\n)", '\\1\tgraph [rankdir=TB nodesep=0.3 ranksep=0.35 '
+                            'size="9.3,60"]\n', drawing.source, count=1, flags=re.MULTILINE)
     return Drawing(source, drawing.table, drawing.palette) if count else drawing
 
 
