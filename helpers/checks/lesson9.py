@@ -16,16 +16,16 @@ gradients.  Every upstream gradient is random, so a missing factor cannot
 pass; the data have features of very different spread, and in exercise 9.1
 a feature that is constant in the batch (variance exactly 0), where ε decides.
 """
-import itertools
 import re
 from types import SimpleNamespace
 
 import numpy as np
 
-from helpers.compare import as_numbers, close, expect, in_order
+from helpers.checks.harness import LearnerError, exercise, run
+from helpers.compare import Answer, as_numbers, close, expect, expect_all, in_order, is_placeholder
 from helpers.draw import Drawing, draw
 from helpers.engine import Value
-from helpers.feedback import NotAttempted, Wrong, call_learner, checker
+from helpers.feedback import NotAttempted, Wrong
 
 __all__ = ["bn_graph", "draw_top_down", "check_bn_forward", "check_bn_backward", "check_bn_backward_compact",
            "check_bn_spatial_backward", "check_bn_inference_backward"]
@@ -84,50 +84,38 @@ def draw_top_down(root, **options):
 
 # ---------------------------------------------------------------- shared pieces
 
-def _axes_text(axes, labels=None):
-    """Return "axis 1 (C)" or "axes 0, 2 and 3 (N, H, W)"."""
-    axes = tuple(axes)
-    text = f"axis {axes[0]}" if len(axes) == 1 else \
-        "axes " + ", ".join(map(str, axes[:-1])) + f" and {axes[-1]}"
-    if labels:
-        text += " (" + ", ".join(labels[a] for a in axes) + ")"
-    return text
+def _run(fn, *args, returns, broadcast_hint=None):
+    """Call the learner's function through the harness; add ``broadcast_hint`` when numpy could not broadcast.
 
-
-def _call(fn, *args, name, broadcast_hint=None):
-    """Call the learner's function; explain shapes numpy could not broadcast with ``broadcast_hint``."""
+    The harness turns the learner's exception into one sentence and keeps it
+    as the Wrong's context; a ValueError on a line without a matrix product is
+    numpy refusing to broadcast, and for this lesson that almost always means
+    a lost ``keepdims`` or a (C,) array meeting the W axis.
+    """
     try:
-        return call_learner(fn, *args, name=name)
-    except Wrong as error:
-        if broadcast_hint and "could not be broadcast" in str(error):
-            raise Wrong(f"{error}. {broadcast_hint}") from None
+        return run(fn, *args, returns=returns)
+    except Wrong as wrong:
+        cause = wrong.__context__
+        if broadcast_hint and isinstance(cause, ValueError) and not isinstance(cause, Wrong):
+            error = LearnerError.of(cause)
+            if len(error.shapes) and "@" not in error.code and "dot(" not in error.code:
+                raise Wrong(f"{wrong} — here: {broadcast_hint}") from None
         raise
 
 
-def _check_untouched(fn_name, named_arrays):
-    """Raise Wrong when the learner's function changed one of the arrays it was given."""
-    for what, now, before in named_arrays:
-        if not np.array_equal(now, before, equal_nan=True):
-            raise Wrong(f"{fn_name} changed {what} in place. `a = b` gives an array a second name, it does not "
-                        "copy it, so a later `a += ...` changes b too; make new arrays (`a = b + ...`)")
-
-
-def _unpack(out, names, what, kind="values"):
-    """Return the learner's returned tuple as a dict name -> answer, or raise Wrong saying what came back."""
-    if out is ...:
+def _unpack_cache(cache, names):
+    """Return the cache the learner's forward pass returned as a dict name -> array."""
+    if is_placeholder(cache) and not isinstance(cache, (tuple, list)):
         raise NotAttempted
-    if not isinstance(out, (tuple, list)) or len(out) != len(names):
-        if isinstance(out, (tuple, list)):
-            got = f"{len(out)} value{'' if len(out) == 1 else 's'}"
-        else:
-            got = f"one {type(out).__name__}"
-        raise Wrong(f"{what} should be {len(names)} {kind}, ({', '.join(names)}); got {got}")
-    return dict(zip(names, out))
+    if not isinstance(cache, (tuple, list)) or len(cache) != len(names):
+        got = f"{len(cache)} values" if isinstance(cache, (tuple, list)) else f"one {type(cache).__name__}"
+        raise Wrong(f"the cache should be the tuple ({', '.join(names)}); got {got}")
+    return dict(zip(names, cache))
 
 
 def _nonfinite(name, answer, message):
     """Raise Wrong(message) when ``answer`` reads as numbers and holds inf or nan."""
-    if answer is None or isinstance(answer, (str, bytes)):
+    if answer is None or isinstance(answer, (str, bytes)) or is_placeholder(answer):
         return                                                   # as_numbers names these
     try:
         array = np.asarray(answer, dtype=np.float64)
@@ -137,47 +125,8 @@ def _nonfinite(name, answer, message):
         raise Wrong(f"{name} contains {'nan' if np.any(np.isnan(array)) else 'inf'}: {message}")
 
 
-def _sum_mistake(name, got, expected, unsummed, copied, param, labels=None):
-    """Name how ``got`` went wrong as a sum of ``unsummed`` over the ``copied`` axes, or return None."""
-    copied = tuple(copied)
-    where = _axes_text(copied, labels)
-    if got.shape == unsummed.shape and close(got, unsummed):
-        return (f"{name} is not summed: it has the shape {unsummed.shape} of the output, but {param} has shape "
-                f"{expected.shape}. {param} was copied along {where}, so add up its copies' gradients over "
-                f"{'it' if len(copied) == 1 else 'them'}")
-    for r in range(1, unsummed.ndim + 1):
-        for axes in itertools.combinations(range(unsummed.ndim), r):
-            for keep in (False, True):
-                total = unsummed.sum(axis=axes, keepdims=keep)
-                if total.shape != got.shape or not close(total, got):
-                    continue
-                if set(axes) == set(copied):
-                    return (f"{name} sums over the right axes, but keepdims=True left size-1 axes in: shape "
-                            f"{got.shape}, while {param} has shape {expected.shape}. Leave keepdims out here")
-                return (f"{name} is summed over the wrong axes: you summed over {_axes_text(axes, labels)}, but "
-                        f"{param} has one entry per {'feature' if unsummed.ndim == 2 else 'channel'} and was "
-                        f"copied along {where}: sum over exactly those")
-    return None
-
-
-def _expect_param(name, answer, expected, *, unsummed, copied, param, labels=None, mistakes=()):
-    """Check the gradient of gamma or beta: the sum of ``unsummed`` over the ``copied`` axes."""
-    expected = np.asarray(expected, dtype=np.float64)
-    got = as_numbers(name, answer, expected.shape)
-    if got.shape == expected.shape:
-        if close(got, expected):
-            return
-        for value, explanation in mistakes:
-            if value is not None and close(got, np.asarray(value, dtype=np.float64)):
-                raise Wrong(f"{name} is wrong: {explanation}")
-    message = _sum_mistake(name, got, expected, unsummed, copied, param, labels)
-    if message:
-        raise Wrong(message)
-    expect(name, got, expected, mistakes=mistakes)
-
-
 def _expect_stat(name, answer, expected, *, mistakes=(), per="feature", axes_word="axis 0"):
-    """Check a per-feature statistic of shape (1, D) or (1, C, 1, 1), naming a lost keepdims or a wrong axis."""
+    """Check a per-feature statistic of shape (1, D), naming a lost keepdims or a wrong axis."""
     expected = np.asarray(expected, dtype=np.float64)
     got = as_numbers(name, answer, expected.shape)
     if got.shape != expected.shape:
@@ -188,6 +137,20 @@ def _expect_stat(name, answer, expected, *, mistakes=(), per="feature", axes_wor
         raise Wrong(f"{name} has shape {got.shape}, but there is one {name} per {per}: shape {expected.shape}. "
                     f"Batch norm averages over the batch ({axes_word}), with keepdims=True")
     expect(name, got, expected, mistakes=mistakes)
+
+
+def _param_answers(got, dout, x_hat, gamma_grad, beta_grad, axes):
+    """Return the Answers for dbeta and dgamma of out = x_hat·γ + β (β, γ copied along ``axes``)."""
+    return [
+        Answer("dbeta", got["dbeta"], beta_grad, unsummed=dout, upstream=dout, local=np.ones_like(dout).sum(
+            axis=axes), mistakes=(
+            ((dout * x_hat).sum(axis=axes), "that is dgamma's formula. β is added, so its local gradient is 1: "
+                                            "add up dout itself"),)),
+        Answer("dgamma", got["dgamma"], gamma_grad, unsummed=dout * x_hat, upstream=dout,
+               local=x_hat.sum(axis=axes), mistakes=(
+            (dout.sum(axis=axes), "that is dbeta. γ multiplies x_hat, so each copy's gradient is dout·x_hat "
+                                  "(multiply swaps) before the sum"),)),
+    ]
 
 
 # ---------------------------------------------------------------- 9.1 the forward pass
@@ -201,18 +164,14 @@ def forward_case():
     return x, gamma, beta, 0.1
 
 
-@checker("9.1")
+@exercise("9.1", "the forward pass in stages")
 def check_bn_forward(bn_forward):
     """Check (out, cache) of bn_forward(x, gamma, beta, eps), cache = (xc, inv_std, x_hat, gamma), x (4, 3)."""
     x, gamma, beta, eps = forward_case()
-    given = [x.copy(), gamma.copy(), beta.copy()]
-    result = _call(bn_forward, *given, eps, name="bn_forward",
-                   broadcast_hint="x is (N, D) = (4, 3) and each statistic has one entry per feature: take "
-                                  "the means over axis 0 with keepdims=True, so they have shape (1, 3)")
-    _check_untouched("bn_forward", zip(("x", "gamma", "beta"), given, (x, gamma, beta)))
-    answers = _unpack(result, ("out", "cache"), "bn_forward's result", "things")
-    cache = _unpack(answers["cache"], ("xc", "inv_std", "x_hat", "gamma"), "the cache", "arrays")
-
+    got = _run(bn_forward, x, gamma, beta, eps, returns=("out", "cache"),
+               broadcast_hint="x is (N, D) = (4, 3) and each statistic has one entry per feature: take the means "
+                              "over axis 0 with keepdims=True, so they have shape (1, 3)")
+    cache = _unpack_cache(got["cache"], ("xc", "inv_std", "x_hat", "gamma"))
     ref = bn_graph(x, gamma, beta, eps)
     n = len(x)
     xc, var, x_hat = ref.xc.data, ref.var.data, ref.x_hat.data
@@ -242,17 +201,17 @@ def check_bn_forward(bn_forward):
         ])),
         ("x_hat", lambda: expect("x_hat", cache["x_hat"], x_hat, mistakes=[
             (x * ref.inv_std.data, "x_hat scales the *centred* values: xc * inv_std, not x * inv_std"),
-            (xc * ref.var.data, "x_hat divides by the standard deviation: multiply xc by inv_std"),
+            (xc * var, "x_hat divides by the standard deviation: multiply xc by inv_std"),
         ])),
-        ("out", lambda: expect("out", answers["out"], ref.out.data, mistakes=[
+        ("out", lambda: expect("out", got["out"], ref.out.data, mistakes=[
             (x_hat * beta + gamma, "gamma and beta are swapped: out = x_hat * gamma + beta"),
             (x_hat * gamma, "beta is missing: out = x_hat * gamma + beta"),
             (x_hat + beta, "gamma is missing: out = x_hat * gamma + beta"),
             (x_hat, "the scale and shift are missing: out = x_hat * gamma + beta"),
         ])),
     ], order="forward")
-    if cache["gamma"] is not gamma and not close(as_numbers("gamma", cache["gamma"], gamma.shape), gamma):
-        raise Wrong("the cache's last entry should be gamma itself: the backward pass needs it for dx_hat")
+    expect("the cache's gamma", cache["gamma"], gamma,
+           what="the cache's last entry should be gamma itself: the backward pass needs it for dx_hat")
     return ("every stage is right: statistics per feature over axis 0, variance divided by N, "
             "ε inside the square root (it saved the constant feature)")
 
@@ -302,26 +261,19 @@ def _staged_variants(dout, xc, inv_std, x_hat, gamma):
     }
 
 
-FORK_SHARES = ("x reaches the output along three paths — through x_hat, through the variance and through "
-               "the mean — and its gradient is the sum of the three shares")
-
-
 def _dx_mistakes(v):
-    """Return (value, explanation) pairs naming the staged backward pass's classic slips."""
+    """Return (value, explanation) pairs for the staged backward pass's slips no generic rule names.
+
+    A share left out at a fork is named by the harness from the shares (see
+    :func:`_x_shares`); these are the slips inside a share.
+    """
     return [
-        (v["no mean share"], "the share through the mean is missing. mu = mean(x) feeds xc = x − mu, so x also "
-                             "gets dmu / N, with dmu = −Σ dxc over the batch. " + FORK_SHARES),
-        (v["no var share"], "the share through the variance is missing: xc feeds both x_hat and the variance, so "
-                            "dxc is the sum of two shares, dx_hat·inv_std and (2·xc / N)·dvar. If you wrote both "
-                            "with `dxc = ...`, the second replaced the first: the second must be `dxc += ...`"),
         (v["no x_hat share"], "xc's share through x_hat was overwritten: `dxc = ...` for the variance's share "
                               "replaced dx_hat·inv_std. At a fork the shares add up: write the second as "
                               "`dxc += ...`"),
         (v["constants"], "the shares through the mean and the variance are both missing: that treats mu and var "
                          "as constants, which they are only in inference mode. In training they are computed "
-                         "from this batch, so x reaches them too. " + FORK_SHARES),
-        (v["x overwritten"], "x's direct share was overwritten: x feeds xc directly *and* the mean, so dx = dxc "
-                             "+ dmu / N — `dx = dmu / N` on its own line replaced the first share (`+=`, not `=`)"),
+                         "from this batch, so x reaches them too, and dx is the sum of three shares"),
         (v["N-1"], "the variance's backward divides by N − 1. The forward pass divided the squares by N, so each "
                    "of the N squares gets dvar / N: the share is (2·xc / N)·dvar"),
         (v["mean without 1/N"], "the mean's share is missing its 1/N: mu averages N values, so each gets dmu / N"),
@@ -340,49 +292,36 @@ def _dx_mistakes(v):
     ]
 
 
-def _param_checks(answers, dout, x_hat, gamma_grad, beta_grad, axes, labels):
-    """Return the in_order steps for dbeta and dgamma of out = x_hat·γ + β."""
-    return [
-        ("dbeta", lambda: _expect_param("dbeta", answers["dbeta"], beta_grad, unsummed=dout, copied=axes,
-                                        param="beta", labels=labels, mistakes=[
-            (dout.mean(axis=axes), "that is an average; each of β's copies passes back its whole gradient, so "
-                                   "add them up: a sum, not a mean"),
-            ((dout * x_hat).sum(axis=axes), "that is dgamma's formula. β is added, so its local gradient is 1: "
-                                            "add up dout itself"),
-        ])),
-        ("dgamma", lambda: _expect_param("dgamma", answers["dgamma"], gamma_grad, unsummed=dout * x_hat,
-                                         copied=axes, param="gamma", labels=labels, mistakes=[
-            (dout.sum(axis=axes), "that is dbeta. γ multiplies x_hat, so each copy's gradient is dout·x_hat "
-                                  "(multiply swaps) before the sum"),
-            (x_hat.sum(axis=axes), "the upstream gradient is missing: add up dout·x_hat, not x_hat"),
-            ((dout * x_hat).mean(axis=axes), "that is an average; add the copies' gradients up: a sum, not a mean"),
-        ])),
-    ]
+def _x_shares(dout, x_hat, inv_std, gamma, axes=(0,)):
+    """Return x's three shares — through x_hat, through the variance, through the mean — as (label, share)."""
+    count = int(np.prod([dout.shape[a] for a in axes]))
+    g = gamma if dout.ndim == 2 else gamma.reshape(-1, 1, 1)
+    dxh = dout * g
+    direct = inv_std * dxh
+    through_var = -inv_std / count * x_hat * (dxh * x_hat).sum(axis=axes, keepdims=True)
+    through_mean = np.broadcast_to(-inv_std / count * dxh.sum(axis=axes, keepdims=True), dout.shape)
+    return (("x_hat", direct), ("the variance", through_var), ("the mean", through_mean))
 
 
-@checker("9.2")
+@exercise("9.2", "backward stage by stage")
 def check_bn_backward(bn_backward):
     """Check (dx, dgamma, dbeta) of the staged bn_backward(dout, cache) on x (4, 3), against the engine."""
     x, gamma, beta, dout, eps = backward_case((4, 3), 92)
     ref = bn_graph(x, gamma, beta, eps)
     ref.out.backward(seed=dout)
     xc, inv_std, x_hat = ref.xc.data, ref.inv_std.data, ref.x_hat.data
-    given = [dout.copy(), xc.copy(), inv_std.copy(), x_hat.copy(), gamma.copy()]
-    result = _call(bn_backward, given[0], tuple(given[1:]), name="bn_backward",
-                   broadcast_hint="dout, xc and x_hat are (N, D) = (4, 3); inv_std and every gradient of a "
-                                  "statistic (dinv_std, dvar, dmu) are (1, D): sum over axis 0 with keepdims=True")
-    _check_untouched("bn_backward", zip(("dout", "xc", "inv_std", "x_hat", "gamma"), given,
-                                        (dout, xc, inv_std, x_hat, gamma)))
-    answers = _unpack(result, ("dx", "dgamma", "dbeta"), "bn_backward's result", "gradients")
+    got = _run(bn_backward, dout, (xc, inv_std, x_hat, gamma), returns=("dx", "dgamma", "dbeta"),
+               broadcast_hint="dout, xc and x_hat are (N, D) = (4, 3); inv_std and every gradient of a "
+                              "statistic (dinv_std, dvar, dmu) are (1, D): sum over axis 0 with keepdims=True")
     variants = _staged_variants(dout, xc, inv_std, x_hat, gamma)
-    in_order(_param_checks(answers, dout, x_hat, ref.gamma.grad, ref.beta.grad, (0,), ("N", "D")) + [
-        ("dx", lambda: expect("dx", answers["dx"], ref.x.grad, mistakes=_dx_mistakes(variants))),
-    ])
+    expect_all(*_param_answers(got, dout, x_hat, ref.gamma.grad, ref.beta.grad, (0,)),
+               Answer("dx", got["dx"], ref.x.grad, mistakes=tuple(_dx_mistakes(variants)),
+                      shares=_x_shares(dout, x_hat, inv_std, gamma)))
     return ("dbeta, dgamma and dx match the engine: x's gradient adds its three shares — through x_hat, the "
             "variance and the mean")
 
 
-@checker("9.3")
+@exercise("9.3", "the compact formula")
 def check_bn_backward_compact(bn_backward_compact):
     """Check dx of bn_backward_compact(dout, cache), cache = (x_hat, inv_std, gamma), on two batch shapes."""
     for k, shape in enumerate([(4, 3), (6, 2)]):
@@ -390,12 +329,9 @@ def check_bn_backward_compact(bn_backward_compact):
         ref = bn_graph(x, gamma, beta, eps)
         ref.out.backward(seed=dout)
         x_hat, inv_std = ref.x_hat.data, ref.inv_std.data
-        given = [dout.copy(), x_hat.copy(), inv_std.copy(), gamma.copy()]
-        dx = _call(bn_backward_compact, given[0], tuple(given[1:]), name="bn_backward_compact",
-                   broadcast_hint=f"dout and x_hat are (N, D) = {shape}; the sums Σ dx_hat and "
-                                  "Σ dx_hat·x_hat run over the batch, axis 0, with keepdims=True")
-        _check_untouched("bn_backward_compact", zip(("dout", "x_hat", "inv_std", "gamma"), given,
-                                                    (dout, x_hat, inv_std, gamma)))
+        dx = _run(bn_backward_compact, dout, (x_hat, inv_std, gamma), returns=("dx",),
+                  broadcast_hint=f"dout and x_hat are (N, D) = {shape}; the sums Σ dx_hat and Σ dx_hat·x_hat "
+                                 "run over the batch, axis 0, with keepdims=True")["dx"]
         n = shape[0]
         dxh = dout * gamma
 
@@ -408,7 +344,7 @@ def check_bn_backward_compact(bn_backward_compact):
             return inv / count * total
         where = f"for a batch of shape {shape}: " if k else ""
         try:
-            expect("dx", dx, ref.x.grad, mistakes=[
+            expect("dx", dx, ref.x.grad, shares=_x_shares(dout, x_hat, inv_std, gamma), mistakes=[
                 (compact(dxh, mean=False), "the −Σ dx_hat term is missing: that is x's share through the mean "
                                            "(every x moves mu, and mu moves every xc)"),
                 (compact(dxh, var=False), "the −x_hat·Σ(dx_hat·x_hat) term is missing: that is x's share "
@@ -487,7 +423,7 @@ def _spatial_variants(dout, x_hat, inv_std, gamma):
     return out
 
 
-@checker("9.4")
+@exercise("9.4", "batch norm for images")
 def check_bn_spatial_backward(bn_spatial_backward):
     """Check (dx, dgamma, dbeta) for batch norm over (N, C, H, W), cache = (x_hat, inv_std, gamma), two shapes."""
     for k, shape in enumerate(SPATIAL_SHAPES):
@@ -495,15 +431,11 @@ def check_bn_spatial_backward(bn_spatial_backward):
         ref = bn_graph(x, gamma, beta, eps)
         ref.out.backward(seed=dout)
         x_hat, inv_std = ref.x_hat.data, ref.inv_std.data
-        given = [dout.copy(), x_hat.copy(), inv_std.copy(), gamma.copy()]
-        hint = (f"Here x is {shape}. A sum over axes (0, 2, 3) without keepdims=True has shape ({shape[1]},), "
-                f"and numpy lines that up with the *last* axis, W, not with C: sum with keepdims=True "
-                f"(shape (1, {shape[1]}, 1, 1)), and line gamma up with C as gamma[:, None, None]")
-        result = _call(bn_spatial_backward, given[0], tuple(given[1:]), name="bn_spatial_backward",
-                       broadcast_hint=hint)
-        _check_untouched("bn_spatial_backward", zip(("dout", "x_hat", "inv_std", "gamma"), given,
-                                                    (dout, x_hat, inv_std, gamma)))
-        answers = _unpack(result, ("dx", "dgamma", "dbeta"), "bn_spatial_backward's result", "gradients")
+        hint = (f"x is {shape}. A sum over axes (0, 2, 3) without keepdims=True has shape ({shape[1]},), and "
+                f"numpy lines that up with the *last* axis, W, not with C: sum with keepdims=True (shape "
+                f"(1, {shape[1]}, 1, 1)), and line gamma up with C as gamma[:, None, None]")
+        got = _run(bn_spatial_backward, dout, (x_hat, inv_std, gamma), returns=("dx", "dgamma", "dbeta"),
+                   broadcast_hint=hint)
         v = _spatial_variants(dout, x_hat, inv_std, gamma)
         n, c, h, w = shape
         per = f"each channel's statistics average M = N·H·W = {n * h * w} values"
@@ -523,9 +455,9 @@ def check_bn_spatial_backward(bn_spatial_backward):
         ]
         where = f"for x of shape {shape}: " if k else ""
         try:
-            in_order(_param_checks(answers, dout, x_hat, ref.gamma.grad, ref.beta.grad, SPATIAL_AXES, NCHW) + [
-                ("dx", lambda: expect("dx", answers["dx"], ref.x.grad, mistakes=mistakes)),
-            ])
+            expect_all(*_param_answers(got, dout, x_hat, ref.gamma.grad, ref.beta.grad, SPATIAL_AXES),
+                       Answer("dx", got["dx"], ref.x.grad, mistakes=tuple(mistakes),
+                              shares=_x_shares(dout, x_hat, inv_std, gamma, SPATIAL_AXES)))
         except Wrong as mistake:
             raise Wrong(where + str(mistake)) from None
     return ("per channel, over axes (0, 2, 3) with M = N·H·W: dx, dgamma and dbeta match the engine for shapes "
@@ -543,16 +475,12 @@ def inference_case():
     return x, running_mean, running_var, rng.normal(size=3) + 1.0, rng.normal(size=x.shape), 0.01
 
 
-@checker("9.5")
+@exercise("9.5", "the backward pass in inference mode")
 def check_bn_inference_backward(bn_inference_backward):
     """Check (dx, dgamma, dbeta) in inference mode; cache = (x, running_mean, running_var, gamma, eps)."""
     x, rm, rv, gamma, dout, eps = inference_case()
-    given = [dout.copy(), x.copy(), rm.copy(), rv.copy(), gamma.copy()]
-    result = _call(bn_inference_backward, given[0], (*given[1:], eps), name="bn_inference_backward",
-                   broadcast_hint="x and dout are (N, D) = (5, 3); running_mean, running_var and gamma are (D,)")
-    _check_untouched("bn_inference_backward", zip(("dout", "x", "running_mean", "running_var", "gamma"), given,
-                                                  (dout, x, rm, rv, gamma)))
-    answers = _unpack(result, ("dx", "dgamma", "dbeta"), "bn_inference_backward's result", "gradients")
+    got = _run(bn_inference_backward, dout, (x, rm, rv, gamma, eps), returns=("dx", "dgamma", "dbeta"),
+               broadcast_hint="x and dout are (N, D) = (5, 3); running_mean, running_var and gamma are (D,)")
 
     vx, vg, vb = Value(x, name="x"), Value(gamma, name="gamma"), Value(np.zeros(3), name="beta")
     out = (vx - rm) * (rv + eps) ** -0.5 * vg + vb               # rm, rv: plain arrays, so constants
@@ -566,29 +494,24 @@ def check_bn_inference_backward(bn_inference_backward):
     dxh = dout * gamma
     as_training = inv / n * (n * dxh - dxh.sum(axis=0) - x_hat * (dxh * x_hat).sum(axis=0))
     constants = "running_mean and running_var are constants here: no share of the gradient flows through them"
-    steps = _param_checks(answers, dout, x_hat, vg.grad, vb.grad, (0,), ("N", "D"))
-    steps[1] = ("dgamma", lambda: _expect_param(
-        "dgamma", answers["dgamma"], vg.grad, unsummed=dout * x_hat, copied=(0,), param="gamma",
-        labels=("N", "D"), mistakes=[
-            ((dout * x_hat_b).sum(axis=0), "that uses x_hat from the batch's own statistics. In inference mode "
-                                           "x_hat = (x − running_mean)·(running_var + eps) ** -0.5"),
-            ((dout * x).sum(axis=0), "γ multiplies x_hat, the normalised x, not x itself"),
-            (dout.sum(axis=0), "that is dbeta: γ multiplies x_hat, so add up dout·x_hat"),
-        ]))
-    in_order(steps + [
-        ("dx", lambda: expect("dx", answers["dx"], vx.grad, mistakes=[
-            (as_training, "that is training mode's formula. " + constants + ", so x has one path to the "
-                          "output: dx = dout·γ·inv_std"),
-            (batch.x.grad, "that is training mode: the batch's own statistics and their shares. In inference "
-                           "x_hat uses running_mean and running_var, which are constants"),
-            (dxh * inv_b, "that divides by the batch's own standard deviation; in inference mode it is "
-                          "(running_var + eps) ** -0.5"),
-            (dxh / (np.sqrt(rv) + eps), "ε is in the wrong place: (running_var + eps) ** -0.5, inside the root"),
-            (dxh * rv ** -0.5, "ε is missing: inv_std = (running_var + eps) ** -0.5"),
-            (dxh, "the factor inv_std is missing: x_hat = (x − running_mean)·inv_std, so dx = dx_hat·inv_std"),
-            (dout * inv, "γ is missing: dx_hat = dout·γ"),
-            (dxh * inv - (dxh * inv).mean(axis=0), "that subtracts a mean share; " + constants),
-        ])),
-    ])
+    dbeta, dgamma = _param_answers(got, dout, x_hat, vg.grad, vb.grad, (0,))
+    dgamma.mistakes += (
+        ((dout * x_hat_b).sum(axis=0), "that uses x_hat from the batch's own statistics. In inference mode "
+                                       "x_hat = (x − running_mean)·(running_var + eps) ** -0.5"),
+        ((dout * x).sum(axis=0), "γ multiplies x_hat, the normalised x, not x itself"),
+    )
+    expect_all(dbeta, dgamma, Answer("dx", got["dx"], vx.grad, upstream=dout, mistakes=(
+        (as_training, "that is training mode's formula. " + constants + ", so x has one path to the "
+                      "output: dx = dout·γ·inv_std"),
+        (batch.x.grad, "that is training mode: the batch's own statistics and their shares. In inference "
+                       "x_hat uses running_mean and running_var, which are constants"),
+        (dxh * inv_b, "that divides by the batch's own standard deviation; in inference mode it is "
+                      "(running_var + eps) ** -0.5"),
+        (dxh / (np.sqrt(rv) + eps), "ε is in the wrong place: (running_var + eps) ** -0.5, inside the root"),
+        (dxh * rv ** -0.5, "ε is missing: inv_std = (running_var + eps) ** -0.5"),
+        (dxh, "the factor inv_std is missing: x_hat = (x − running_mean)·inv_std, so dx = dx_hat·inv_std"),
+        (dout * inv, "γ is missing: dx_hat = dout·γ"),
+        (dxh * inv - (dxh * inv).mean(axis=0), "that subtracts a mean share; " + constants),
+    )))
     return ("in inference mode the statistics are constants: dx = dout·γ·inv_std with no shares through them, "
             "and dgamma, dbeta are as in training")
