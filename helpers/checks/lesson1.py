@@ -88,11 +88,9 @@ def check_prediction(f_predicted):
 
 def _is_one(answer):
     """Return True when ``answer`` reads as the number 1 (for messages that depend on another answer)."""
-    if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0:
-        return False
     try:
-        return float(answer) == 1.0
-    except (TypeError, ValueError):
+        return not isinstance(answer, (bool, np.bool_)) and np.ndim(answer) == 0 and float(answer) == 1.0
+    except Exception:                                             # ragged lists, tensors that refuse, …
         return False
 
 
