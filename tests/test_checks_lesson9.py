@@ -480,3 +480,12 @@ def test_9_5_the_engine_gives_running_statistics_no_gradient():
     constants = [node for node in out.topological_order() if node.constant]
     assert len(constants) == 2 and all(not node.requires_grad for node in constants)
     assert np.allclose(x.grad, np.broadcast_to([0.5, 2.0], (3, 2)))
+
+
+def test_9_1_nan_everywhere_is_not_blamed_on_eps():
+    """Only a nan confined to the constant feature is a missing ε; anything else gets the generic diagnosis."""
+    def all_nan(x, gamma, beta, eps=1e-5):
+        out, (xc, inv_std, x_hat, g) = forward()(x, gamma, beta, eps)
+        return out, (xc, inv_std * np.nan, x_hat, g)
+    result = assert_wrong(check_bn_forward, all_nan, says=["inv_std", "nan"])
+    assert "constant" not in result.message

@@ -113,15 +113,22 @@ def _unpack_cache(cache, names):
     return dict(zip(names, cache))
 
 
-def _nonfinite(name, answer, message):
-    """Raise Wrong(message) when ``answer`` reads as numbers and holds inf or nan."""
+def _nonfinite_where_constant(name, answer, constant, message):
+    """Raise Wrong(message) when ``answer`` is finite except in feature ``constant`` (last axis), where it is not.
+
+    That pattern is a division by a variance of exactly 0; any other nan or inf
+    is left to the generic diagnosis.
+    """
     if answer is None or isinstance(answer, (str, bytes)) or is_placeholder(answer):
         return                                                   # as_numbers names these
     try:
         array = np.asarray(answer, dtype=np.float64)
     except (TypeError, ValueError):
         return
-    if array.size and not np.all(np.isfinite(array)):
+    if array.ndim == 0 or array.shape[-1] <= constant:
+        return
+    others = np.delete(array, constant, axis=-1)
+    if np.all(np.isfinite(others)) and not np.all(np.isfinite(array[..., constant])):
         raise Wrong(f"{name} contains {'nan' if np.any(np.isnan(array)) else 'inf'}: {message}")
 
 
@@ -155,11 +162,14 @@ def _param_answers(got, dout, x_hat, gamma_grad, beta_grad, axes):
 
 # ---------------------------------------------------------------- 9.1 the forward pass
 
+CONSTANT_FEATURE = 2                                             # in exercise 9.1's batch
+
+
 def forward_case():
     """Return (x, gamma, beta, eps) for exercise 9.1: x (4, 3), its last feature constant (variance 0)."""
     rng = np.random.default_rng(91)
     x = rng.normal(size=(4, 3)) * np.array([2.0, 0.3, 1.0]) + np.array([1.0, -2.0, 0.0])
-    x[:, 2] = 2.5                                                # constant: var is exactly 0, only eps is left
+    x[:, CONSTANT_FEATURE] = 2.5                                 # constant: var is exactly 0, only eps is left
     gamma, beta = rng.normal(size=3) + 1.0, rng.normal(size=3)
     return x, gamma, beta, 0.1
 
@@ -176,9 +186,10 @@ def check_bn_forward(bn_forward):
     n = len(x)
     xc, var, x_hat = ref.xc.data, ref.var.data, ref.x_hat.data
     for name in ("inv_std", "x_hat"):
-        _nonfinite(name, cache[name], "feature 2 is constant in this batch, so its variance is exactly 0, and "
-                                      "without ε that is a division by 0. ε goes inside the square root: "
-                                      "(var + eps) ** -0.5")
+        _nonfinite_where_constant(name, cache[name], CONSTANT_FEATURE,
+                                  f"feature {CONSTANT_FEATURE} is constant in this batch, so its variance is "
+                                  "exactly 0, and without ε that is a division by 0. ε goes inside the square "
+                                  "root: (var + eps) ** -0.5")
     rows = x - x.mean(axis=1, keepdims=True)
     in_order([
         ("xc", lambda: expect("xc", cache["xc"], xc, mistakes=[
@@ -279,8 +290,8 @@ def _dx_mistakes(v):
         (v["mean without 1/N"], "the mean's share is missing its 1/N: mu averages N values, so each gets dmu / N"),
         (v["half missing"], "dvar lost the ½ of the power rule: d/dv (v + ε)^(−1/2) = −½·(v + ε)^(−3/2) "
                             "= −½·inv_std³"),
-        (v["power sign"], "dvar has the wrong sign: the exponent is −½, so d/dv (v + ε)^(−1/2) = −½·inv_std³ "
-                          "is negative — a larger variance gives a smaller inv_std"),
+        (v["power sign"], "dvar has the wrong sign: the exponent is −½, so d/dv (v + ε)^(−1/2) = "
+                          "−½·inv_std³ is negative — a larger variance gives a smaller inv_std"),
         (v["power exponent"], "dvar has the wrong power of inv_std: d/dv (v + ε)^(−1/2) = −½·(v + ε)^(−3/2), "
                               "which is −½·inv_std³, not inv_std²"),
         (v["no gamma"], "γ is missing: out = x_hat·γ + β, so dx_hat = dout·γ (multiply swaps) before "
