@@ -489,3 +489,39 @@ def test_9_1_nan_everywhere_is_not_blamed_on_eps():
         return out, (xc, inv_std * np.nan, x_hat, g)
     result = assert_wrong(check_bn_forward, all_nan, says=["inv_std", "nan"])
     assert "constant" not in result.message
+
+
+# ---------------------------------------------------------------- bad input, every check
+
+RIGHT = {check_bn_forward: forward(), check_bn_backward: staged(), check_bn_backward_compact: compact(),
+         check_bn_spatial_backward: spatial(), check_bn_inference_backward: inference()}
+
+
+def replaced(right, make):
+    """Return a function that runs ``right`` and replaces each returned array with make(array)."""
+    def wrong(*args):
+        out = right(*args)
+        if isinstance(out, tuple):
+            return tuple(make(item) if isinstance(item, np.ndarray) else item for item in out)
+        return make(out)
+    return wrong
+
+
+@pytest.mark.parametrize("check", list(RIGHT), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("make, says", [
+    (lambda a: None, "None"),
+    (lambda a: "gradient", "not a string"),
+    (lambda a: np.full_like(a, np.nan), "nan"),
+    (lambda a: a[..., :1], "shape"),
+    (lambda a: [a.tolist(), [1.0]], "could not be read as numbers"),            # a ragged list
+])
+def test_bad_results_get_one_clear_line(check, make, says):
+    result = assert_wrong(check, replaced(RIGHT[check], make), says=says)
+    assert "\n" not in result.message and len(result.message) < 400
+
+
+@pytest.mark.parametrize("check", list(RIGHT), ids=lambda c: c.__name__)
+def test_a_function_that_raises_or_is_missing(check):
+    assert_wrong(check, boom, says="ZeroDivisionError")
+    assert_wrong(check, 42, says="should be a function")
+    assert_not_attempted(check, ...)
