@@ -41,9 +41,10 @@ True
 import numpy as np
 
 from helpers.engine import Value
+from helpers.feedback import CORRECT
 
 __all__ = ["PARAMS", "INTERMEDIATES", "EPS", "init_params", "engine_forward", "engine_gradients",
-           "engine_train_step", "train", "batchnorm_stats", "predict", "accuracy", "smooth",
+           "engine_train_step", "pick_step", "train", "batchnorm_stats", "predict", "accuracy", "smooth",
            "plot_losses", "show_digits"]
 
 PARAMS = ("W1", "b1", "bngain", "bnbias", "W2", "b2")
@@ -111,6 +112,21 @@ def engine_train_step(params, x, y, lr):
     """Return (loss, new params) after one SGD step whose gradients come from the engine."""
     loss, grads = engine_gradients(params, x, y)
     return loss, {name: params[name] - lr * grads[name] for name in PARAMS}
+
+
+def pick_step(train_step, check):
+    """Return ``train_step`` when ``check`` accepts it, else :func:`engine_train_step`; say which, in one line.
+
+    So a lesson can train with the learner's own gradients once they are right,
+    and still run to the end (with the engine's) before that.
+    """
+    result = check.evaluate(train_step)
+    if result.outcome == CORRECT:
+        print("Training with your own train_step: every gradient in this run is yours.")
+        return train_step
+    print(f"Your train_step does not pass check {result.exercise} yet ({result.outcome}), so this run trains "
+          "with the engine's gradients (Value) instead. Run this cell again once the check passes.")
+    return engine_train_step
 
 
 def train(step, params, x, y, *, steps, batch, lr, decay_at=None, seed=0, every=None):
@@ -187,21 +203,26 @@ def plot_losses(losses, *, window=50):
     return fig
 
 
-def show_digits(images, labels, predicted, *, columns=8):
-    """Return a matplotlib figure of 8×8 ``images`` (rows of 64 values), each titled "label → predicted"."""
+def show_digits(images, labels, predicted=None, *, columns=8):
+    """Return a matplotlib figure of 8×8 ``images`` (rows of 64 values in [0, 1]), each titled with its label.
+
+    With ``predicted``, each title reads "label → predicted".
+    """
     import matplotlib.pyplot as plt
 
     images = np.asarray(images).reshape(-1, 8, 8)
     count = len(images)
     if count == 0:
         raise ValueError("show_digits needs at least one image")
+    columns = min(columns, count)
     rows = -(-count // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.3 * rows), squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < count:
             ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=1)
-            ax.set_title(f"{labels[k]} → {predicted[k]}", fontsize=10)
+            title = f"{labels[k]}" if predicted is None else f"{labels[k]} → {predicted[k]}"
+            ax.set_title(title, fontsize=10)
     fig.tight_layout()
     plt.close(fig)
     return fig
