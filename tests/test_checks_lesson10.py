@@ -170,14 +170,14 @@ def test_10_1_partly_done_crashing_on_a_placeholder_is_not_attempted():
 
 @pytest.mark.parametrize("index, make, says", [
     (0, lambda c, u, r: r[0] * len(c["y"]), ["dlogprobs", "mean over the N rows"]),
-    (0, lambda c, u, r: r[0] / u, ["dlogprobs", "upstream gradient"]),
+    (0, lambda c, u, r: r[0] / u, ["dlogprobs", "missing the upstream factor"]),
     (0, lambda c, u, r: np.full_like(r[0], -u / len(c["y"])), ["only the entries picked by the labels"]),
     (0, lambda c, u, r: -r[0], ["dlogprobs", "wrong sign"]),
     (1, lambda c, u, r: r[0] * c["probs"], ["dprobs", "divide the upstream gradient by probs"]),
     (2, lambda c, u, r: r[1] * c["counts"], ["dcounts_sum_inv", "broadcast", "axis 1"]),
     (2, lambda c, u, r: (r[1] * c["counts"]).sum(axis=1), ["dcounts_sum_inv", "keepdims"]),
     (3, lambda c, u, r: c["counts_sum"] ** -2 * r[2], ["dcounts_sum", "minus sign"]),
-    (4, lambda c, u, r: r[1] * c["counts_sum_inv"], ["dcounts", "feeds two gates", "+="]),
+    (4, lambda c, u, r: r[1] * c["counts_sum_inv"], ["dcounts", "overwritten at a fork", "+=", "share through counts_sum was lost"]),
     (5, lambda c, u, r: r[4] * c["norm_logits"], ["dnorm_logits", "exp itself"]),
     (5, lambda c, u, r: r[4], ["dnorm_logits", "exp gate is missing"]),
     (6, lambda c, u, r: r[6].ravel(), ["dlogit_maxes", "keepdims"]),
@@ -227,8 +227,8 @@ def test_10_1_alternatives_are_right():
 
 @pytest.mark.parametrize("answer, says", [
     (lambda d, c: None, "returned None"),
-    (lambda d, c: "dlogits", "should return 8 gradients"),
-    (lambda d, c: (1, 2), "got 2"),
+    (lambda d, c: "dlogits", "should return 8 values"),
+    (lambda d, c: (1, 2), "returned 2 values"),
     (lambda d, c: 1 / 0, "ZeroDivisionError"),
     ("not a function", "should be a function"),
 ])
@@ -248,7 +248,7 @@ def test_10_1_changing_the_cache_is_named():
         out = loss_backward(dloss, cache)
         cache["probs"] *= 2
         return out
-    assert_wrong(check_loss_backward, in_place, says="changed probs in place")
+    assert_wrong(check_loss_backward, in_place, says="changed cache['probs'] in place")
 
 
 # ---------------------------------------------------------------- 10.2
@@ -264,7 +264,7 @@ def test_10_2_placeholder():
 @pytest.mark.parametrize("index, make, says", [
     (1, lambda c, u, r: u.T @ c["h"], ["dW2", "transposed"]),
     (1, lambda c, u, r: c["hpreact"].T @ u, ["dW2", "not hpreact"]),
-    (2, lambda c, u, r: u.mean(axis=0), ["db2", "not a mean"]),
+    (2, lambda c, u, r: u.mean(axis=0), ["db2", "a mean where a sum belongs"]),
     (2, lambda c, u, r: u, ["db2", "axis 0"]),
     (3, lambda c, u, r: r[0] * (1 - c["hpreact"] ** 2), ["dhpreact", "not 1 − hpreact²"]),
     (3, lambda c, u, r: r[0] * (1 - c["h"]) ** 2, ["dhpreact", "not (1 − h)²"]),
@@ -282,9 +282,10 @@ def test_10_2_wrong(index, make, says):
 def test_10_2_product_in_the_wrong_order_gets_dimension_analysis():
     def wrong(dlogits, cache):
         out = list(layers_backward(dlogits, cache))
-        out[0] = dlogits @ cache["W2"]
+        W2 = cache["W2"]
+        out[0] = dlogits @ W2
         return tuple(out)
-    assert_wrong(check_layers_backward, wrong, says="Dimension analysis")
+    assert_wrong(check_layers_backward, wrong, says=["shapes in a matrix product do not fit", "dh 5×4, dW2 4×3:"])
 
 
 def test_10_2_alternatives_are_right():
@@ -303,7 +304,7 @@ def test_10_2_alternatives_are_right():
 
 def test_10_2_bad_input():
     assert_wrong(check_layers_backward, with_answer(layers_backward, 4, lambda c, u, r: None), says="None")
-    assert_wrong(check_layers_backward, lambda d, c: layers_backward(d, c)[:6], says="got 6")
+    assert_wrong(check_layers_backward, lambda d, c: layers_backward(d, c)[:6], says="returned 6 values")
 
 
 # ---------------------------------------------------------------- 10.3
@@ -327,11 +328,11 @@ def _bn(cache):
     (1, lambda c, u, r: 0.5 * (c["bnvar"] + c["eps"]) ** -1.5 * r[0], ["dbnvar", "wrong sign"]),
     (2, lambda c, u, r: np.ones_like(c["bndiff"]) * r[1], ["dbndiff2", "dbnvar / N"]),
     (2, lambda c, u, r: np.ones_like(c["bndiff"]) * r[1] / (len(c["x"]) - 1), ["dbndiff2", "N − 1"]),
-    (3, lambda c, u, r: c["bnvar_inv"] * u, ["dbndiff", "feeds two gates", "+="]),
+    (3, lambda c, u, r: c["bnvar_inv"] * u, ["dbndiff", "overwritten at a fork", "share through bndiff2 was lost"]),
     (3, lambda c, u, r: c["bnvar_inv"] * u + c["bndiff"] * r[2], ["dbndiff", "factor 2"]),
-    (4, lambda c, u, r: -r[3].mean(axis=0, keepdims=True), ["dbnmean", "not a mean"]),
+    (4, lambda c, u, r: -r[3].mean(axis=0, keepdims=True), ["dbnmean", "a mean where a sum belongs"]),
     (4, lambda c, u, r: r[3].sum(axis=0, keepdims=True), ["dbnmean", "wrong sign"]),
-    (5, lambda c, u, r: r[3], ["dhprebn", "share from bnmean", "missing"]),
+    (5, lambda c, u, r: r[3], ["dhprebn", "overwritten at a fork", "share through bnmean was lost"]),
     (5, lambda c, u, r: r[3] + r[4], ["dhprebn", "not dbnmean"]),
     (6, lambda c, u, r: r[5].T @ c["x"], ["dW1", "transposed"]),
     (6, lambda c, u, r: c["x"].T @ r[3], ["dW1", "not dbndiff"]),
@@ -441,7 +442,7 @@ def test_10_4_bad_input():
     assert_wrong(check_fused_backward, lambda d, c: np.zeros((2, 2)), batchnorm_fused_backward,
                  says="dlogits has the wrong shape")
     assert_wrong(check_fused_backward, cross_entropy_backward, lambda d, c: d[:, :1] @ c["bngain"],
-                 says="batchnorm_fused_backward raised")
+                 says="raised ValueError")
 
 
 # ---------------------------------------------------------------- 10.5
@@ -498,7 +499,7 @@ def test_10_5_a_frozen_parameter_and_in_place_updates():
 
 
 def test_10_5_bad_input():
-    assert_wrong(check_train_step, lambda p, x, y, lr: p, says="two things")
+    assert_wrong(check_train_step, lambda p, x, y, lr: p, says="should return 2 values")
     assert_wrong(check_train_step, lambda p, x, y, lr: (1.0, [1, 2]), says="dict")
     assert_wrong(check_train_step, lambda p, x, y, lr: (train_step(p, x, y, lr)[0], {"W1": p["W1"]}),
                  says="'b1'")
@@ -514,3 +515,42 @@ def test_10_5_staged_gradients_are_right_too():
         grads = {"W1": dW1, "b1": db1, "bngain": dbngain, "bnbias": dbnbias, "W2": dW2, "b2": db2}
         return cache["loss"], {name: params[name] - lr * grads[name] for name in PARAMS}
     assert_correct(check_train_step, staged)
+
+
+# ---------------------------------------------------------------- bad input, for every check
+
+CHECKS = {check_loss_backward: len(LOSS_GRADS), check_layers_backward: len(LAYER_GRADS),
+          check_batchnorm_backward: len(BATCHNORM_GRADS), check_fused_backward: 1, check_train_step: 2}
+
+
+def _raises(*args):
+    raise RuntimeError("boom")
+
+
+BAD = [
+    (lambda k: (lambda *a: None), "None"),
+    (lambda k: (lambda *a: "text"), "str"),
+    (lambda k: _raises, "RuntimeError"),
+    (lambda k: (lambda *a: tuple([np.full((5, 3), np.nan)] * k) if k > 1 else np.full((5, 3), np.nan)), None),
+    (lambda k: (lambda *a: tuple([np.ones((5, 3)) * 1j] * k) if k > 1 else np.ones((5, 3)) * 1j), None),
+    (lambda k: (lambda *a: tuple([[[1.0, 2.0], [3.0]]] * k) if k > 1 else [[1.0, 2.0], [3.0]]), None),
+    (lambda k: 42, "should be a function"),
+]
+
+
+@pytest.mark.parametrize("check", list(CHECKS), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("make, says", BAD)
+def test_bad_input_gives_one_clear_line(check, make, says):
+    learner = make(CHECKS[check])
+    args = (learner, learner) if check is check_fused_backward else (learner,)
+    result = check.evaluate(*args)
+    assert result.outcome == "wrong", result.text
+    assert "Traceback" not in result.message and len(result.message.splitlines()[0]) < 400
+    if says:
+        assert says in result.message
+
+
+def test_a_check_called_without_the_answer_says_what_it_needs():
+    result = check_fused_backward.evaluate(cross_entropy_backward)
+    assert result.outcome == "wrong" and "check_fused_backward(cross_entropy_backward, batchnorm_fused_backward)" \
+        in result.message
