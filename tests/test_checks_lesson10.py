@@ -169,7 +169,7 @@ def test_10_1_partly_done_crashing_on_a_placeholder_is_not_attempted():
 
 
 @pytest.mark.parametrize("index, make, says", [
-    (0, lambda c, u, r: r[0] * len(c["y"]), ["dlogprobs", "mean over the N rows"]),
+    (0, lambda c, u, r: r[0] * len(c["y"]), ["dlogprobs", "missing the 1/N"]),
     (0, lambda c, u, r: r[0] / u, ["dlogprobs", "missing the upstream factor"]),
     (0, lambda c, u, r: np.full_like(r[0], -u / len(c["y"])), ["only the entries picked by the labels"]),
     (0, lambda c, u, r: -r[0], ["dlogprobs", "wrong sign"]),

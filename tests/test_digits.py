@@ -69,3 +69,12 @@ def test_a_wrong_file_is_named(tmp_path):
 
 def test_module_constants():
     assert digits.N_IMAGES == 1797 and digits.MAX_PIXEL == 16
+
+
+def test_no_scikit_learn_at_run_time():
+    import subprocess
+    import sys
+    code = ("import sys, helpers.digits, helpers.training; helpers.digits.train_test_split(); "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -127,3 +127,18 @@ def test_pictures_are_figures():
     assert [ax.get_title() for ax in show_digits(images[:2], [7, 8]).axes] == ["7", "8"]
     with pytest.raises(ValueError, match="at least one image"):
         show_digits(images[:0], [], [])
+
+
+def test_the_lessons_recipe_reaches_95_percent_quickly():
+    import time
+
+    from helpers.digits import train_test_split
+    data = train_test_split()
+    start = time.perf_counter()
+    trained, losses = train(engine_train_step, init_params(np.random.default_rng(0), 64, 64, 10),
+                            data.x_train, data.y_train, steps=1000, batch=32, lr=0.2, decay_at=750, seed=1)
+    seconds = time.perf_counter() - start
+    test_accuracy = accuracy(predict(trained, data.x_test, batchnorm_stats(trained, data.x_train)), data.y_test)
+    assert test_accuracy >= 0.95, f"test accuracy {test_accuracy:.3f}"
+    assert seconds < 30, f"training took {seconds:.1f} s"
+    assert np.mean(losses[-100:]) < 0.25 * np.mean(losses[:100])

@@ -154,8 +154,6 @@ def check_loss_backward(loss_backward):
     dprobs, dcsi = r["dprobs"], r["dcounts_sum_inv"]
     table = compare_all(
         Answer("dlogprobs", got["dlogprobs"], r["dlogprobs"], n=N, upstream=dloss, local=-picked / N, mistakes=[
-            (-dloss * picked, "the loss is the mean over the N rows, so each picked log-probability gets "
-                              "−dloss/N, not −dloss"),
             (-dloss / N * np.ones((N, C)), "only the entries picked by the labels, logprobs[n, y[n]], reach "
                                            "the loss; every other entry's gradient is 0"),
             (-dloss / (N * C) * picked, "the mean is over the N picked entries, one per row: divide by N, "
