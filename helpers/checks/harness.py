@@ -102,11 +102,12 @@ def exercise(id, title):
 
 # ---------------------------------------------------------------- calling the learner's code
 
-def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None):
+def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed=False):
     """Call the learner's ``fn`` on copies of ``args``; return its results as {name: value}.
 
     ``returns`` names the results in the order the function must return them
-    (one name: the value itself).  ``shapes`` maps names of the arrays the
+    (one name: the value itself); with ``keyed=True`` the function returns a
+    dict with those keys instead.  ``shapes`` maps names of the arrays the
     function works with to their shapes, for the dimension analysis of a
     product that does not fit; ``hint`` is a sentence added when the
     learner's arrays do not fit or an axis does not exist.  ``parts`` names
@@ -130,7 +131,7 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None):
     except Exception as error:                                   # the learner's code failed: say how
         LearnerError.of(error).raise_for(name, shapes, hint)
     _unchanged(fn, name, args, given, parts or {})
-    return _unpack(name, out, tuple(returns))
+    return _unpack(name, out, tuple(returns), keyed)
 
 
 def _function_name(fn):
@@ -211,13 +212,22 @@ def _first_change(before, after, path=()):
     return None
 
 
-def _unpack(name, out, returns):
+def _unpack(name, out, returns, keyed=False):
     """Return {result name: value} from what the learner's function returned."""
     wanted = ", ".join(returns)
     if out is None:
         raise Wrong(f"{name} returned None — did you forget the `return` line?")
     if out is ...:
         raise NotAttempted
+    if keyed:
+        if not isinstance(out, dict):
+            raise Wrong(f"{name} should return a dict {{{', '.join(f'{r!r}: …' for r in returns)}}}, "
+                        f"got one {_kind(out)}")
+        missing = [key for key in returns if key not in out]
+        if missing:
+            raise Wrong(f"the dict {name} returns has no {', '.join(map(repr, missing))}: it needs every one of "
+                        f"{wanted}")
+        return {key: out[key] for key in returns}
     if len(returns) == 1:
         if isinstance(out, tuple) and len(out) == 1:
             raise Wrong(f"{name} returned a tuple holding one value (a trailing comma?); return {wanted} itself")
