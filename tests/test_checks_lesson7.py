@@ -1,4 +1,6 @@
 """Lesson 7 checkers: right answers pass, placeholders are 'not attempted', classic mistakes are named."""
+import linecache
+
 import numpy as np
 import pytest
 
@@ -399,3 +401,76 @@ def test_bad_input_gets_one_line(check, count, make, says):
 def test_7_6_bad_input_gets_one_line(bad, says):
     result = assert_wrong(check_zero_layer_prediction, bad, says=says)
     assert "\n" not in result.message and "Traceback" not in result.message
+
+
+# ---------------------------------------------------------------- learners' reports
+def following_the_hints(dy, cache):
+    """A learner's 7.4 written from the exercise's text and hints: affine_backward for layer 2, two lines for layer 1."""
+    x, z, h, W2 = cache
+    dh, dW2, db2 = affine_backward(dy, (h, W2))
+    dz = relu_backward(dh, z)
+    dW1 = x.T @ dz
+    db1 = dz.sum(axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def layer_1_through_affine_backward(dy, cache):
+    """What the old hint 3 led to: layer 1 through affine_backward, with a W1 that the cache does not hold."""
+    x, z, h, W2 = cache
+    dh, dW2, db2 = affine_backward(dy, (h, W2))
+    dz = relu_backward(dh, z)
+    dx, dW1, db1 = affine_backward(dz, (x, W1))  # noqa: F821 (the learner's NameError)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def test_7_4_following_the_hints_works():
+    assert_correct(check_two_layer_backward, following_the_hints)
+    assert_wrong(check_two_layer_backward, layer_1_through_affine_backward,
+                 says=["uses the name W1, which is not defined inside it", "cache"])
+
+
+UNFINISHED_7_1 = '''
+import numpy as np
+
+def affine_backward(dout, cache):
+    x, W = cache
+    dx = ...  # YOUR CODE HERE
+    dW = ...  # YOUR CODE HERE
+    db = ...  # YOUR CODE HERE
+    return dx, dW, db
+
+def relu_backward(dout, cache):
+    z = cache
+    dz = dout * (z > 0)
+    return dz
+
+def two_layer_backward(dy, cache):
+    x, z, h, W2 = cache
+    dh, dW2, db2 = affine_backward(dy, (h, W2))
+    dz = relu_backward(dh, z)
+    dW1 = x.T @ dz
+    db1 = dz.sum(axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+'''
+
+
+@pytest.mark.parametrize("unfinished, exercise", [("affine_backward", "7.1"), ("relu_backward", "7.2")])
+def test_7_4_names_the_unfinished_exercise_it_calls(unfinished, exercise):
+    source = UNFINISHED_7_1
+    if unfinished == "relu_backward":                             # 7.1 done, 7.2 still the placeholder
+        source = source.replace("dx = ...  # YOUR CODE HERE", "dx = dout @ W.T").replace(
+            "dW = ...  # YOUR CODE HERE", "dW = x.T @ dout").replace("db = ...  # YOUR CODE HERE", "db = dout.sum(0)")
+        source = source.replace("dz = dout * (z > 0)", "dz = ...  # YOUR CODE HERE")
+    linecache.cache["<cell>"] = (len(source), None, source.splitlines(True), "<cell>")   # as IPython does
+    notebook = {}
+    exec(compile(source, "<cell>", "exec"), notebook)
+    result = check_two_layer_backward.evaluate(notebook["two_layer_backward"])
+    assert result.outcome == "not attempted", result.text
+    assert f"calls your {unfinished}, which is still unfinished: fill in exercise {exercise}" in result.message
+    assert "cell above" not in result.message
+
+
+def test_7_4_its_own_placeholders_still_say_what_is_left():
+    result = check_two_layer_backward.evaluate(variant(W1=lambda v: ..., b1=lambda v: ...))
+    assert result.outcome == "not attempted" and "still to fill in: db1, dW1" in result.message
+

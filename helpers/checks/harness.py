@@ -54,8 +54,8 @@ from io import StringIO
 
 import numpy as np
 
-from helpers.compare import Answer, expect_all
-from helpers.feedback import NotAttempted, Wrong, checker
+from helpers.compare import Answer, expect_all, is_placeholder
+from helpers.feedback import NOT_ATTEMPTED, NotAttempted, Wrong, checker
 
 __all__ = ["exercise", "run", "Answer", "expect_all", "LearnerError", "Exercise", "REGISTRY"]
 
@@ -102,7 +102,7 @@ def exercise(id, title):
 
 # ---------------------------------------------------------------- calling the learner's code
 
-def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed=False):
+def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed=False, uses=()):
     """Call the learner's ``fn`` on copies of ``args``; return its results as {name: value}.
 
     ``returns`` names the results in the order the function must return them
@@ -112,9 +112,11 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
     product that does not fit; ``hint`` is a sentence added when the
     learner's arrays do not fit or an axis does not exist.  ``parts`` names
     the items of a tuple argument, {argument index: ("x", "W")}, so that a
-    change in place names the array.  Raises NotAttempted while ``fn`` (or a
-    line it runs) is still the placeholder, and Wrong with one sentence
-    otherwise.
+    change in place names the array.  ``uses`` lists the checks of earlier
+    exercises whose functions ``fn`` may call: while one it calls is still
+    unfinished, the answer says so instead of pointing at ``fn``'s own cell.
+    Raises NotAttempted while ``fn`` (or a line it runs) is still the
+    placeholder, and Wrong with one sentence otherwise.
     """
     name = name or _function_name(fn)
     if fn is ...:
@@ -126,12 +128,32 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             out = fn(*given)
-    except (NotAttempted, Wrong):
+    except Wrong:
+        raise
+    except NotAttempted:
+        _raise_if_unfinished(fn, name, uses)
         raise
     except Exception as error:                                   # the learner's code failed: say how
-        LearnerError.of(error).raise_for(name, shapes, hint)
+        try:
+            LearnerError.of(error).raise_for(name, shapes, hint)
+        except NotAttempted:
+            _raise_if_unfinished(fn, name, uses)
+            raise
     _unchanged(fn, name, args, given, parts or {})
-    return _unpack(name, out, tuple(returns), keyed)
+    results = _unpack(name, out, tuple(returns), keyed)
+    if any(is_placeholder(value) for value in results.values()):
+        _raise_if_unfinished(fn, name, uses)
+    return results
+
+
+def _raise_if_unfinished(fn, name, uses):
+    """Raise NotAttempted naming an earlier exercise's function that ``fn`` calls, if it is still unfinished."""
+    called, names = getattr(getattr(fn, "__code__", None), "co_names", ()), getattr(fn, "__globals__", {})
+    for check in uses:
+        helper = next(iter(inspect.signature(check).parameters))  # the check's parameter: the learner's name
+        if helper in called and callable(names.get(helper)) and check.evaluate(names[helper]).outcome == NOT_ATTEMPTED:
+            raise NotAttempted(f"{name} calls your {helper}, which is still unfinished: fill in exercise "
+                               f"{check.exercise} first (or write its lines out here), then run this check again.")
 
 
 def _function_name(fn):

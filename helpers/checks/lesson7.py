@@ -44,8 +44,7 @@ def _affine(x, W, b, dout, got, names=("db", "dW", "dx"), mistakes=None):
 def check_affine_backward(affine_backward):
     """Check (dx, dW, db) for out = x @ W + b with x (5, 3), W (3, 4), b (4,) and a random dout (5, 4)."""
     rng = np.random.default_rng(71)
-    x, W, b = rng.normal(size=(N, D)), rng.normal(size=(D, H)), rng.normal(size=H)
-    dout = rng.normal(size=(N, H)) * 1.7
+    x, W, b, dout = rng.normal(size=(N, D)), rng.normal(size=(D, H)), rng.normal(size=H), rng.normal(size=(N, H)) * 1.7
     got = run(affine_backward, dout, (x, W), returns=("dx", "dW", "db"), shapes={"dx": x.shape, "dW": W.shape},
               parts={1: ("x", "W")})
     expect_all(*_affine(x, W, b, dout, got), returns=("dx", "dW", "db"))
@@ -56,9 +55,8 @@ def check_affine_backward(affine_backward):
 def check_relu_backward(relu_backward):
     """Check dz for h = relu(z), z (5, 4) with one exact zero, and a random upstream dh of mixed signs."""
     rng = np.random.default_rng(72)
-    z = rng.normal(size=(N, H))
+    z, dh = rng.normal(size=(N, H)), rng.normal(size=(N, H)) * 1.3  # dh of both signs: a mask from dh differs
     z[1, 2] = 0.0                                                 # the convention at exactly 0
-    dh = rng.normal(size=(N, H)) * 1.3                            # random signs: a mask from dh differs
     got = run(relu_backward, dh, z, returns=("dz",))
     vz = Value(z)
     vz.relu().backward(seed=dh)
@@ -106,7 +104,7 @@ def check_two_layer_backward(two_layer_backward):
     z = x @ params["W1"] + params["b1"]
     h, W2 = np.maximum(z, 0), params["W2"]
     grads = run(two_layer_backward, dy, (x, z, h, W2), returns=PARAMS, keyed=True, parts={1: ("x", "z", "h", "W2")},
-                shapes={"dW2": W2.shape, "dW1": params["W1"].shape})
+                shapes={"dW2": W2.shape, "dW1": params["W1"].shape}, uses=(check_affine_backward, check_relu_backward))
     dh, ones = dy @ W2.T, np.ones_like(dy)
     dz = dh * (z > 0)
     wrong_dz = [*relu_mistakes(dh, z), (ones @ W2.T * (z > 0), "dy was left out of dh: it flows through W2 into h"),
@@ -171,8 +169,7 @@ def check_zero_layer_prediction(learns):
         if not isinstance(learns[name], (bool, np.bool_)):
             quotes = "; write True or False without quotes" if isinstance(learns[name], str) else ""
             raise Wrong(f"learns[{name!r}] is {learns[name]!r:.30}; it should be True or False{quotes}")
-    truth = zero_layer_experiment()
-    wrong = [name for name in PARAMS if bool(learns[name]) != truth[name]]
+    wrong = [name for name, moved in zero_layer_experiment().items() if bool(learns[name]) != moved]
     if wrong:
         more = f" ({len(wrong) - 1} more to rethink)" if len(wrong) > 1 else ""
         raise Wrong(f"learns[{wrong[0]!r}] is wrong: {REASONS[wrong[0]]}{more}")
