@@ -474,3 +474,18 @@ def test_7_4_its_own_placeholders_still_say_what_is_left():
     result = check_two_layer_backward.evaluate(variant(W1=lambda v: ..., b1=lambda v: ...))
     assert result.outcome == "not attempted" and "still to fill in: db1, dW1" in result.message
 
+def mask_z_at_least_0(dy, cache):
+    """A learner's 7.4 whose ReLU mask opens the gate at exactly z = 0."""
+    x, z, h, W2 = cache
+    dW2 = h.T @ dy
+    db2 = dy.sum(axis=0)
+    dh = dy @ W2.T
+    dz = dh * (z >= 0)
+    dW1 = x.T @ dz
+    db1 = dz.sum(axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def test_7_4_the_convention_at_exactly_0_matters():
+    assert_wrong(check_two_layer_backward, mask_z_at_least_0, says=["db1", "at exactly z = 0", "not z >= 0"])
+

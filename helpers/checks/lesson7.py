@@ -101,6 +101,7 @@ def check_two_layer_backward(two_layer_backward):
     rng = np.random.default_rng(74)
     params = dict(init_params(rng, D, H, C), b1=rng.normal(size=H) * 0.5, b2=rng.normal(size=C))
     x, dy = rng.normal(size=(N, D)), rng.normal(size=(N, C)) * 1.4
+    params["b1"][2] = -(x @ params["W1"])[3, 2]                   # z[3, 2] = 0 exactly: the convention matters
     z = x @ params["W1"] + params["b1"]
     h, W2 = np.maximum(z, 0), params["W2"]
     grads = run(two_layer_backward, dy, (x, z, h, W2), returns=PARAMS, keyed=True, parts={1: ("x", "z", "h", "W2")},
