@@ -357,7 +357,7 @@ def test_7_6_placeholder():
     ({"W1": True, "b1": True, "W2": True, "b2": True}, ["W1", "2 more to rethink"]),
     ({**RIGHT, "W2": "False"}, "without quotes"),
     ({**RIGHT, "b2": 1}, "True or False"),
-    ({"W1": False, "b2": True}, ["for each of W1, b1, W2, b2", "got one with 'W1', 'b2'"]),
+    ({"W1": False, "b2": True}, ["for each of W1, b1, W2, b2", "got a dict with 'W1', 'b2'"]),
     ([False, False, False, True], "should be a dict"),
 ])
 def test_7_6_wrong(answer, says):
@@ -395,8 +395,8 @@ def test_bad_input_gets_one_line(check, count, make, says):
     assert "\n" not in result.message and "Traceback" not in result.message
 
 
-@pytest.mark.parametrize("bad, says", [(None, "got a NoneType"), ("W1", "got a str"),
-                                       (np.nan, "got a float"), (print, "got a builtin_function_or_method"),
+@pytest.mark.parametrize("bad, says", [(None, "got a NoneType"), ("W1", "got 'W1'"),
+                                       (np.nan, "got nan"), (print, "got a builtin_function_or_method"),
                                        ({**RIGHT, "b1": np.nan}, "it should be True or False")])
 def test_7_6_bad_input_gets_one_line(bad, says):
     result = assert_wrong(check_zero_layer_prediction, bad, says=says)
@@ -474,6 +474,7 @@ def test_7_4_its_own_placeholders_still_say_what_is_left():
     result = check_two_layer_backward.evaluate(variant(W1=lambda v: ..., b1=lambda v: ...))
     assert result.outcome == "not attempted" and "still to fill in: db1, dW1" in result.message
 
+
 def mask_z_at_least_0(dy, cache):
     """A learner's 7.4 whose ReLU mask opens the gate at exactly z = 0."""
     x, z, h, W2 = cache
@@ -489,3 +490,8 @@ def mask_z_at_least_0(dy, cache):
 def test_7_4_the_convention_at_exactly_0_matters():
     assert_wrong(check_two_layer_backward, mask_z_at_least_0, says=["db1", "at exactly z = 0", "not z >= 0"])
 
+
+@pytest.mark.parametrize("value", [lambda: False, np.zeros, object(), "a very long answer that goes on and on " * 3])
+def test_7_6_never_cuts_a_repr(value):
+    result = assert_wrong(check_zero_layer_prediction, {**RIGHT, "W2": value}, says="learns['W2'] is a ")
+    assert "0x" not in result.message and "<" not in result.message

@@ -163,16 +163,22 @@ def check_zero_layer_prediction(learns):
     if learns is ... or isinstance(learns, dict) and any(value is ... for value in learns.values()):
         raise NotAttempted
     if not isinstance(learns, dict) or any(name not in learns for name in PARAMS):
-        raise Wrong(f"learns should be a dict with True or False for each of {', '.join(PARAMS)}; got "
-                    + (f"one with {', '.join(map(repr, learns)) or 'nothing'}" if isinstance(learns, dict)
-                       else f"a {type(learns).__name__}"))
+        raise Wrong(f"learns should be a dict with True or False for each of {', '.join(PARAMS)}; "
+                    f"got {_shown(learns)}")
     for name in PARAMS:
         if not isinstance(learns[name], (bool, np.bool_)):
             quotes = "; write True or False without quotes" if isinstance(learns[name], str) else ""
-            raise Wrong(f"learns[{name!r}] is {learns[name]!r:.30}; it should be True or False{quotes}")
+            raise Wrong(f"learns[{name!r}] is {_shown(learns[name])}; it should be True or False{quotes}")
     wrong = [name for name, moved in zero_layer_experiment().items() if bool(learns[name]) != moved]
     if wrong:
         more = f" ({len(wrong) - 1} more to rethink)" if len(wrong) > 1 else ""
         raise Wrong(f"learns[{wrong[0]!r}] is wrong: {REASONS[wrong[0]]}{more}")
     return "only b2 learns: with layer 1 at zero, the hidden layer outputs 0 and its gates stay shut"
 
+
+def _shown(value):
+    """Return the repr of a short number or text, else what kind of thing ``value`` is: a repr is never cut."""
+    if isinstance(value, dict):
+        return f"a dict with {', '.join(map(repr, value)) or 'nothing'}"
+    short = isinstance(value, (str, int, float)) and len(repr(value)) <= 40
+    return repr(value) if short else f"a {type(value).__name__}"
