@@ -471,3 +471,55 @@ def doubles_its_first_argument(first, *rest):
 def test_bad_input_gets_one_line(check, count, make, says):
     result = assert_wrong(check, make(count), says=says)
     assert "\n" not in result.message and "Traceback" not in result.message
+
+
+# ---------------------------------------------------------------- learners' reports
+def swapped_return(dout, cache):
+    x, W, b = cache
+    dx = dout @ W.T
+    dW = x.T @ dout
+    db = dout.sum(axis=0)
+    return dW, dx, db
+
+
+def db_over_the_wrong_axis(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=1)
+
+
+def test_6_1_a_swapped_return_is_named_as_swapped():
+    result = assert_wrong(check_affine_backward, swapped_return,
+                          says="dW and dx are swapped: return them in the order (dx, dW, db)")
+    assert "shape" not in result.message
+
+
+def test_6_1_names_b_as_what_was_broadcast():
+    result = assert_wrong(check_affine_backward, db_over_the_wrong_axis,
+                          says=["db is summed over the wrong axes", "but b (shape (3,)) was broadcast along axis 0 (N)"])
+    assert "db (shape" not in result.message
+
+
+def mask_as_dx(dout, cache):
+    x, b = cache
+    z = x + b
+    dx = z > 0
+    db = (dout * dx).sum(axis=0)
+    return dx, db
+
+
+def relu_in_place_first(dout, cache):
+    x, b = cache
+    x[x < 0] = 0
+    dx = dout * (x > 0)
+    db = dx.sum(axis=0)
+    return dx, db
+
+
+def test_6_3_a_mask_returned_as_dx_is_told_to_multiply_by_the_upstream_gradient():
+    assert_wrong(check_relu_bias_backward, mask_as_dx,
+                 says=["dx is True/False", "the gradient is the upstream gradient times that mask"])
+
+
+def test_6_3_a_relu_applied_in_place_is_named():
+    assert_wrong(check_relu_bias_backward, relu_in_place_first,
+                 says=["changed x (cache[0]) in place", "a ReLU applied in place", "x[x < 0] = 0"])

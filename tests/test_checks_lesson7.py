@@ -491,6 +491,12 @@ def test_7_4_the_convention_at_exactly_0_matters():
     assert_wrong(check_two_layer_backward, mask_z_at_least_0, says=["db1", "at exactly z = 0", "not z >= 0"])
 
 
+def test_7_1_names_b_as_what_was_broadcast():
+    result = assert_wrong(check_affine_backward, lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=1)),
+                          says=["db is summed over the wrong axes", "but b (shape (4,)) was broadcast along axis 0"])
+    assert "db (shape" not in result.message
+
+
 @pytest.mark.parametrize("value", [lambda: False, np.zeros, object(), "a very long answer that goes on and on " * 3])
 def test_7_6_never_cuts_a_repr(value):
     result = assert_wrong(check_zero_layer_prediction, {**RIGHT, "W2": value}, says="learns['W2'] is a ")
