@@ -161,7 +161,7 @@ def _unchanged(fn, name, originals, given):
             continue
         where = label + "".join(f"[{k!r}]" for k in key)
         shared = (f" — even a copied container ({label}.copy(), dict({label})) shares its arrays with {label}"
-                  if key else "")
+                  if key and _is_array_at(before, key) else "")
         raise Wrong(f"{name} changed {where} in place (with +=, -=, *= or an assignment into it){shared}; "
                     "the caller may still need it, for example at a fork: compute a new array instead")
 
@@ -180,11 +180,20 @@ def _first_change(before, after, path=()):
             if found is not None:
                 return found
         return None
+    if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
+        return None if isinstance(after, (int, float)) and (after is before or after == before) else path
     if isinstance(before, np.ndarray):
         same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
             before, after, equal_nan=before.dtype.kind == "f")
         return None if same else path
     return None
+
+
+def _is_array_at(value, path):
+    """Return True when the item at ``path`` (a tuple of keys) inside ``value`` is an array."""
+    for key in path:
+        value = value[key]
+    return isinstance(value, np.ndarray)
 
 
 def _unpack(name, out, returns):
