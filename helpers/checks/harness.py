@@ -239,7 +239,8 @@ class LearnerError:
     missing: str | None = None                   # the name a NameError / AttributeError is about
     unbound: bool = False                        # the name is local but not assigned yet
     placeholders: tuple = ()                     # names on that line that still hold `...`
-    shapes: dict = field(default_factory=dict)   # arrays on that line: name -> shape
+    shapes: dict = field(default_factory=dict)   # arrays on that line (self.W included): name -> shape
+    outside: tuple = ()                          # arrays on that line read from outside the function (globals)
     axis: tuple | None = None                    # (axis, ndim) of an AxisError
 
     @classmethod
@@ -248,13 +249,15 @@ class LearnerError:
         frame, line = _learner_frame(error)
         code = linecache.getline(frame.f_code.co_filename, line).strip() if frame else ""
         used = _names_in(code)
-        local = frame.f_locals if frame else {}
+        local, outer = (frame.f_locals, frame.f_globals) if frame else ({}, {})
+        values = {n: _resolve(n, local, outer) for n in used}
         return cls(
             kind=type(error).__name__, text=str(error), line=line, code=code,
             missing=getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
             unbound=isinstance(error, UnboundLocalError),
             placeholders=tuple(n for n in used if local.get(n, None) is ...),
-            shapes={n: np.shape(local[n]) for n in used if isinstance(local.get(n), np.ndarray)},
+            shapes={n: np.shape(v) for n, v in values.items() if isinstance(v, np.ndarray)},
+            outside=tuple(n for n, v in values.items() if isinstance(v, np.ndarray) and n not in local and "." not in n),
             axis=(error.axis, error.ndim) if isinstance(error, np.exceptions.AxisError) else None)
 
     @property
@@ -271,7 +274,9 @@ class LearnerError:
             raise NotAttempted(f"{names} {'is' if one else 'are'} still `...` (the placeholder), but a line of "
                                f"{name} already computes with {'it' if one else 'them'}: fill in the lines in "
                                "order, then run this check again.")
-        raise Wrong(self.sentence(name, shapes))
+        wrong = Wrong(self.sentence(name, shapes))
+        wrong.error = self                                       # for a lesson that adds to the sentence
+        raise wrong
 
     def sentence(self, name, shapes=None):
         """Return the learner-facing sentence for this failure of ``name``."""
@@ -325,16 +330,31 @@ def _misfit(shapes, code):
 
 
 def _names_in(code):
-    """Return the plain names (not attributes) used on one line of code, in order, without repeats."""
-    names, previous = [], None
+    """Return the names used on one line of code, in order, without repeats: plain names, and `a.b` for an
+    attribute of a plain name (``self.W``)."""
+    words = []
     try:
         for token in tokenize.generate_tokens(StringIO(code).readline):
-            if token.type == tokenize.NAME and previous != "." and token.string not in names:
-                names.append(token.string)
-            previous = token.string
+            words.append(token.string if token.type in (tokenize.NAME, tokenize.OP) else "")
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
+    names = []
+    for k, word in enumerate(words):
+        if not word.isidentifier():
+            continue
+        if k and words[k - 1] == ".":                            # an attribute: keep it only on a plain name
+            plain = k >= 2 and words[k - 2].isidentifier() and (k < 3 or words[k - 3] != ".")
+            word = f"{words[k - 2]}.{word}" if plain else None
+        if word and word not in names:
+            names.append(word)
     return names
+
+
+def _resolve(name, local, outer):
+    """Return what ``name`` ("X", "self.W") holds in the learner's frame, without running any of its code."""
+    base, _, attribute = name.partition(".")
+    value = local[base] if base in local else outer.get(base)
+    return inspect.getattr_static(value, attribute, None) if attribute else value
 
 
 def _learner_frame(error):
