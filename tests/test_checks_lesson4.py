@@ -403,8 +403,12 @@ def solution_function(name):
 
 
 def load(source, name):
+    """Define ``name`` from ``source`` as a notebook cell does, its lines known to linecache."""
+    import linecache
+    filename = f"<cell {name} {hash(source)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"math": math, "np": np}
-    exec(compile(source, f"<solution {name}>", "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
 
 
@@ -475,3 +479,43 @@ def silu_in_place(dout, cache):
 def test_bad_input_is_one_line(check, wrong, says):
     result = assert_wrong(check, wrong, says=says)
     assert "\n" not in result.message and "Traceback" not in result.message
+
+
+# ---------------------------------------------------------------- learners' reports
+# 4.4: the learner filled each placeholder line of the exercise notebook with one formula
+ONE_FORMULA_PER_LINE = {"dnum": "invden * df", "dinvden": "num * df", "dden": "-dinvden / den ** 2", "dsigx": "dden",
+                        "dxpysqr": "dden", "dxpy": "2 * xpy * dxpysqr", "dsigy": "dnum",
+                        "dx": "dxpy + (1 - sigx) * sigx * dsigx + dnum", "dy": "dxpy + (1 - sigy) * sigy * dsigy"}
+
+
+def exercise_cell(name):
+    """Return the source of the exercise notebook's cell that defines ``name``, placeholders and all."""
+    import nbformat
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "04_staged_computation.ipynb"
+    return next(cell.source for cell in nbformat.read(path, as_version=4).cells
+                if cell.cell_type == "code" and cell.source.startswith(f"def {name}("))
+
+
+def fill(source, formulas, order=None):
+    """Fill each `name = ...` placeholder line with one formula, keeping the lines (or putting them in ``order``)."""
+    import re
+    lines = re.findall(r"^( +)(\w+) = \.\.\.  # YOUR CODE HERE$", source, re.M)
+    block = "\n".join(f"{lines[0][0]}{name} = {formulas[name]}" for name in (order or [n for _, n in lines]))
+    start = source.index(f"{lines[0][0]}{lines[0][1]} = ...")
+    end = source.index("\n", source.index(f"{lines[-1][1]} = ...  # YOUR CODE HERE"))
+    return source[:start] + block + source[end:]
+
+
+def test_4_4_placeholders_come_in_backward_order_so_one_formula_per_line_runs():
+    source = exercise_cell("staged_backward")
+    assert [name for name in GRAD_NAMES if f"{name} = ...  # YOUR CODE HERE" in source] == list(GRAD_NAMES)
+    assert source.index("dsigy = ...") < source.index("dx = ...") < source.index("dy = ...")
+    assert_correct(check_staged_backward, load(fill(source, ONE_FORMULA_PER_LINE), "staged_backward"))
+
+
+def test_4_4_the_old_placeholder_order_used_dsigy_before_it_had_a_value():
+    old_order = ["dnum", "dinvden", "dden", "dsigx", "dxpysqr", "dxpy", "dx", "dy", "dsigy"]
+    attempt = load(fill(exercise_cell("staged_backward"), ONE_FORMULA_PER_LINE, old_order), "staged_backward")
+    assert_wrong(check_staged_backward, attempt, says=["uses dsigy before giving it a value",
+                                                       "(`dy = dxpy + (1 - sigy) * sigy * dsigy`)"])

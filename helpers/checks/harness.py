@@ -253,11 +253,13 @@ class LearnerError:
         values = {n: _resolve(n, local, outer) for n in used}
         return cls(
             kind=type(error).__name__, text=str(error), line=line, code=code,
-            missing=getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
+            missing=_unbound(code, used, frame) if isinstance(error, UnboundLocalError) else
+            getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
             unbound=isinstance(error, UnboundLocalError),
             placeholders=tuple(n for n in used if local.get(n, None) is ...),
             shapes={n: np.shape(v) for n, v in values.items() if isinstance(v, np.ndarray)},
-            outside=tuple(n for n, v in values.items() if isinstance(v, np.ndarray) and n not in local and "." not in n),
+            outside=tuple(n for n, v in values.items()
+                          if isinstance(v, np.ndarray) and n not in local and "." not in n),
             axis=(error.axis, error.ndim) if isinstance(error, np.exceptions.AxisError) else None)
 
     @property
@@ -281,8 +283,9 @@ class LearnerError:
     def sentence(self, name, shapes=None):
         """Return the learner-facing sentence for this failure of ``name``."""
         if self.unbound:
-            return (f"{name} uses {self.missing} before giving it a value{self.where}: compute it on an earlier "
-                    "line (in a backward pass, a gradient is ready only after every gate that uses it has run)")
+            return (f"{name} uses {self.missing or 'a name'} before giving it a value{self.where}: compute it "
+                    "on an earlier line (in a backward pass, a gradient is ready only after every gate that uses "
+                    "it has run)")
         if self.kind == "NameError":
             return (f"{name} uses the name {self.missing}, which is not defined inside it{self.where}: "
                     "everything it needs must come in through its arguments (or the cache it is given)")
@@ -348,6 +351,16 @@ def _names_in(code):
         if word and word not in names:
             names.append(word)
     return names
+
+
+def _unbound(code, used, frame):
+    """Return the local name the failing line reads before it has a value (Python 3.11 does not say which)."""
+    if frame is None:
+        return None
+    unbound = [n for n in used if n in frame.f_code.co_varnames and n not in frame.f_locals]
+    if len(unbound) > 1 and code.startswith(f"{unbound[0]} =") and not code.startswith(f"{unbound[0]} =="):
+        unbound = unbound[1:]                                    # `dy = … dsigy`: dy is being assigned, not read
+    return unbound[0] if unbound else None
 
 
 def _resolve(name, local, outer):
