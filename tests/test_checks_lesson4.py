@@ -519,3 +519,18 @@ def test_4_4_the_old_placeholder_order_used_dsigy_before_it_had_a_value():
     attempt = load(fill(exercise_cell("staged_backward"), ONE_FORMULA_PER_LINE, old_order), "staged_backward")
     assert_wrong(check_staged_backward, attempt, says=["uses dsigy before giving it a value",
                                                        "(`dy = dxpy + (1 - sigy) * sigy * dsigy`)"])
+
+
+# 4.1: the learner recomputed σ from z and was praised for using the cached output s
+def sigmoid_backward_from_z(dout, cache):
+    z, s = cache
+    dz = dout * (1 - 1 / (1 + np.exp(-z))) * (1 / (1 + np.exp(-z)))
+    return dz
+
+
+def test_4_1_praises_the_cached_output_only_when_it_was_used():
+    recomputed = check_sigmoid_backward.evaluate(sigmoid_backward_from_z)
+    assert recomputed.outcome == "correct" and "from the cached output s" not in recomputed.message
+    assert "the cache holds s = σ(z) already" in recomputed.message
+    cached = check_sigmoid_backward.evaluate(sigmoid_backward)
+    assert cached.outcome == "correct" and "from the cached output s" in cached.message

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from helpers.checks.harness import Answer, exercise, expect_all, run
-from helpers.compare import is_placeholder
+from helpers.compare import close, is_placeholder
 from helpers.engine import Value
 from helpers.feedback import NotAttempted, Wrong
 from helpers.gradcheck import numerical_gradient, rel_error
@@ -118,7 +118,10 @@ def check_sigmoid_backward(sigmoid_backward):
     nodes = graph(Value(z, name="z").sigmoid().named("s"), dout)
     got = run(sigmoid_backward, dout, (z, nodes["s"].data), returns=("dz",))
     expect_all(gradient_answer(nodes, "dz", got["dz"], "dout"))
-    return "dz = dout·(1 − s)·s, from the cached output s — one gate instead of four"
+    again = run(sigmoid_backward, dout, (z + 1, nodes["s"].data), returns=("dz",))["dz"]   # z no longer fits s
+    if close(np.asarray(again, dtype=np.float64), nodes["z"].grad):
+        return "dz = dout·(1 − s)·s, from the cached output s — one gate instead of four"
+    return "dz = dout·(1 − s)·s — one gate instead of four; the cache holds s = σ(z) already, no need to redo it"
 
 
 def neuron_graph(w, x, df=1.0):
