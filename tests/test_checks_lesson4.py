@@ -534,3 +534,15 @@ def test_4_1_praises_the_cached_output_only_when_it_was_used():
     assert "the cache holds s = σ(z) already" in recomputed.message
     cached = check_sigmoid_backward.evaluate(sigmoid_backward)
     assert cached.outcome == "correct" and "from the cached output s" in cached.message
+
+
+# 4.3: the learner's bare `return ...` was called wrong, where every other check says "not attempted"
+def staged_forward_bare(x, y):
+    return ...
+
+
+def test_4_3_a_bare_placeholder_is_not_attempted():
+    result = check_staged_forward.evaluate(staged_forward_bare)
+    assert result.outcome == "not attempted", result.text
+    assert_not_attempted(check_staged_forward, lambda x, y: (..., ...))
+    assert_not_attempted(check_sigmoid_backward, lambda dout, cache: ...)    # as every other check does
