@@ -300,7 +300,7 @@ def dW_times(self, dD):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (variant(forward=forward_X_W), ["matrix product do not fit", "X is 5×4, self.W is 3×5", "self.W, self.X"]),
+    (variant(forward=forward_X_W), ["matrix product do not fit", "X is 5×4, self.W is 3×5", "operand order"]),
     (variant(forward=forward_times), ["element by element", "a matrix product is written @"]),
     (variant(forward=lambda self, X: setattr(self, "X", X) or X.T @ self.W.T), ["D", "transposed"]),
     (variant(forward=lambda self, X: None), "forget the `return`"),
@@ -310,7 +310,8 @@ def dW_times(self, dD):
      ["dX", "missing the upstream factor"]),
     (variant(backward=backward_with(lambda self, dD: np.ones_like(dD) @ self.X.T, RIGHT_DX)),
      ["dW", "missing the upstream factor"]),
-    (variant(backward=dW_of_notebook_X), ["matrix product do not fit", "not variables from the notebook"]),
+    (variant(backward=dW_of_notebook_X), ["matrix product do not fit", "NOTEBOOK_X is a variable from the notebook",
+                                          "use the layer's own arrays (self.W, self.X)"]),
     (variant(backward=dW_times), ["element by element", "dD is 3×4, self.X is 5×4"]),
     (variant(backward=backward_with(lambda self, dD: self.W.T @ dD, lambda self, dD: dD @ self.X.T)),
      "dW and dX are swapped"),
@@ -465,3 +466,17 @@ def string_step(self, lr):
 def test_bad_input_is_one_line(check, wrong, says):
     result = assert_wrong(check, wrong, says=says)
     assert "\n" not in result.message and "Traceback" not in result.message
+
+
+# 5.3: the learner used the layer's own arrays, yet was told to use them
+def dW_own_arrays_wrong_order(self, dD):
+    dW = self.X.T @ dD
+    self.dW = dW
+    return self.W.T @ dD
+
+
+@pytest.mark.parametrize("attempt", [forward_X_W, dW_own_arrays_wrong_order])
+def test_5_3_says_use_the_layer_s_arrays_only_when_the_line_does_not(attempt):
+    wrong = variant(forward=attempt) if attempt is forward_X_W else variant(backward=attempt)
+    result = assert_wrong(check_matmul_layer, wrong, says=["matrix product do not fit", "operand order"])
+    assert "notebook" not in result.message and "own arrays" not in result.message

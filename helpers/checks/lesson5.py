@@ -66,6 +66,8 @@ def _run(fn, *args, name, returns=("result",), shapes=None, notes=None, layer=Fa
         if bare:
             note = (f"inside {name}, the layer's own array is self.{bare[0]}, not {bare[0]} (a variable from the "
                     f"notebook, if there is one): write self.{bare[0]}")
+        elif layer and used and error.kind != "NameError":      # only when the line reads a notebook array
+            note = f"{used[0]} is a variable from the notebook: use the layer's own arrays (self.W, self.X)"
         elif error and error.kind in notes:
             note = notes[error.kind]
         else:
@@ -128,15 +130,15 @@ def _layer(MatMul, W):
 def check_matmul_layer(MatMul):
     """Check MatMul(W).forward(X) and .backward(dD) on W 3×5, X 5×4, dD 3×4, then again on new inputs."""
     W, X, dD = problem(7)
-    layer, own = _layer(MatMul, W), "use the layer's own arrays (self.W, self.X), not variables from the notebook"
+    layer = _layer(MatMul, W)
 
     def passes(X, dD):                                            # forward, then backward: D, dW, dX
-        D = _run(layer.forward, X, name="forward", shapes={"D": dD.shape}, notes={"ValueError": own}, layer=True)
+        D = _run(layer.forward, X, name="forward", shapes={"D": dD.shape}, layer=True)
         if not isinstance(getattr(layer, "X", None), np.ndarray):
             raise Wrong("forward did not keep its input in self.X: backward needs it for dW (keep the line "
                         "self.X = X)")
         got = _run(lambda dD: (layer.backward(dD), getattr(layer, "dW", None)), dD, name="backward", layer=True,
-                   returns=("dX", "dW"), shapes={"dW": W.shape, "dX": X.shape}, notes={"ValueError": own})
+                   returns=("dX", "dW"), shapes={"dW": W.shape, "dX": X.shape})
         return D, got["dX"], got["dW"]
     D, dX, dW = passes(X, dD)
     if not (isinstance(layer.W, np.ndarray) and layer.W.shape == W.shape and np.array_equal(layer.W, W)):
