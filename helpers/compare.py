@@ -194,6 +194,9 @@ class Answer:
     share) pairs when the variable feeds several gates, to name a gradient
     overwritten at a fork), ``n`` (the batch size, to name a missing 1/N) and
     ``labels`` (names of the axes, ("N", "C", "H", "W"), for sentences about them).
+    ``upstream_name`` names the upstream gradient in that message ("dout"), and
+    ``where`` says where in the computation the answer belongs ("stage (7)
+    invden = 1 / den"), to start its message with.
     """
 
     name: str
@@ -207,10 +210,12 @@ class Answer:
     n: int | None = None
     what: str | None = None
     labels: tuple = ()
+    upstream_name: str | None = None
+    where: str | None = None
 
 
 def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None, upstream=None, local=None,
-           shares=(), n=None, labels=()):
+           shares=(), n=None, labels=(), upstream_name=None):
     """Raise NotAttempted or Wrong unless ``answer`` matches ``expected``.
 
     ``mistakes`` lists (value a mistake would give, explanation); the first
@@ -224,16 +229,16 @@ def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None, ups
                     "gradient times that mask")
     got = as_numbers(name, answer, expected.shape)
     unsummed = None if unsummed is None else np.asarray(unsummed, dtype=np.float64)
-    if close(got, expected):
+    if got.shape == expected.shape and close(got, expected):
         return
-    for value, explanation in mistakes:                          # a declared mistake is the most precise
+    for value, explanation in mistakes:                          # a declared mistake may have its own shape
         if _same(got, value):
             raise Wrong(f"{name} is wrong: {explanation}")
     if got.shape != expected.shape:
         raise Wrong(_shape_mistake(name, got, expected, unsummed, labels))
     for diagnose in (_fork, _upstream, _axes_diagnosis, _sign_or_transpose, _zero, _factor):
         found = diagnose(name, got, expected, upstream=upstream, local=local, unsummed=unsummed,
-                         shares=shares, n=n, labels=labels)
+                         shares=shares, n=n, labels=labels, upstream_name=upstream_name)
         if found:
             raise Wrong(found)
     start = what or f"{name} is wrong"
@@ -265,11 +270,12 @@ def _fork(name, got, expected, *, shares, **_):
                 lost = [labels[k] for k in range(len(shares)) if k not in kept]
                 return (f"{name} looks overwritten at a fork (= where += is needed): it feeds "
                         f"{len(shares)} gates ({', '.join(labels)}), so its gradient is the sum of their "
-                        f"shares, but the share through {_join(lost)} was lost")
+                        f"shares, but the share{'s' * (len(lost) > 1)} through {_join(lost)} "
+                        f"{'were' if len(lost) > 1 else 'was'} lost")
     return None
 
 
-def _upstream(name, got, expected, *, upstream, local, **_):
+def _upstream(name, got, expected, *, upstream, local, upstream_name=None, **_):
     """Name a missing upstream factor: the answer is the local gradient alone."""
     if upstream is None:
         return None
@@ -277,8 +283,9 @@ def _upstream(name, got, expected, *, upstream, local, **_):
     if local is None and upstream.shape == expected.shape and np.all(np.abs(upstream) > 1e-12):
         local = expected / upstream
     if local is not None and _same(got, local):
+        named = f" (the upstream gradient {upstream_name})" if upstream_name else ""
         return (f"{name} is missing the upstream factor: it is the local gradient alone, but the chain rule "
-                "multiplies the local gradient by the gradient arriving from above")
+                f"multiplies the local gradient by the gradient arriving from above{named}")
     return None
 
 
@@ -394,12 +401,22 @@ def expect_all(*answers, order="backward", expected=None, mistakes=None, unsumme
                                unsummed=unsummed.get(name)) for name, reference in expected.items())
         order = "backward" if backward else None
     _swapped(answers, returns)
-    done = in_order(((a.name, lambda a=a: expect(
-        a.name, a.got, a.expected, mistakes=a.mistakes, unsummed=a.unsummed, what=a.what, upstream=a.upstream,
-        local=a.local, shares=a.shares, n=a.n, labels=a.labels)) for a in answers), order=order)
+    done = in_order(((a.name, lambda a=a: _located(a)) for a in answers), order=order)
     if len(done) == 1:
         return f"{done[0]} is right"
     return "both are right" if len(done) == 2 else f"all {len(done)} are right"
+
+
+def _located(a):
+    """Compare one Answer; a wrong one's message starts with where it belongs, when it says."""
+    try:
+        expect(a.name, a.got, a.expected, mistakes=a.mistakes, unsummed=a.unsummed, what=a.what,
+               upstream=a.upstream, local=a.local, shares=a.shares, n=a.n, labels=a.labels,
+               upstream_name=a.upstream_name)
+    except Wrong as mistake:
+        if a.where is None:
+            raise
+        raise Wrong(f"at {a.where}, {mistake}") from None
 
 
 def _swapped(answers, returns=None):

@@ -190,7 +190,8 @@ def _unchanged(fn, name, originals, given, parts):
         if key and i in parts and isinstance(key[0], int) and key[0] < len(parts[i]):
             where = f"{parts[i][key[0]]} ({where})"
         shared = (f" — even a copied container ({label}.copy(), dict({label})) shares its arrays with {label}"
-                  if key and isinstance(before, (dict, list)) else "")
+                  if key and isinstance(before, (dict, list)) and isinstance(_at(before, key), np.ndarray)
+                  else "")
         raise Wrong(f"{name} changed {where} in place (with +=, -=, *= or an assignment into it; `a = b` does not "
                     f"copy){shared}"
                     f"{_how(_at(before, key), _at(after, key))}; the caller may still need it, for example "
@@ -205,7 +206,7 @@ def _at(obj, key):
 
 def _how(before, after):
     """Return a few words on what an in-place change did, when it is a classic one (zeroed entries)."""
-    if not (isinstance(after, np.ndarray) and after.shape == before.shape and np.all((after == before) | (after == 0))):
+    if not (isinstance(after, np.ndarray) and isinstance(before, np.ndarray) and after.shape == before.shape and np.all((after == before) | (after == 0))):
         return ""
     if np.array_equal(after, np.maximum(before, 0)):
         return (": its negative entries became 0, a ReLU applied in place (x[x < 0] = 0 changes x itself, and "
@@ -227,6 +228,8 @@ def _first_change(before, after, path=()):
             if found is not None:
                 return found
         return None
+    if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
+        return None if isinstance(after, (int, float)) and (after is before or after == before) else path
     if isinstance(before, np.ndarray):
         same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
             before, after, equal_nan=before.dtype.kind == "f")
@@ -287,7 +290,8 @@ class LearnerError:
     missing: str | None = None                   # the name a NameError / AttributeError is about
     unbound: bool = False                        # the name is local but not assigned yet
     placeholders: tuple = ()                     # names on that line that still hold `...`
-    shapes: dict = field(default_factory=dict)   # arrays on that line: name -> shape
+    shapes: dict = field(default_factory=dict)   # arrays on that line (self.W included): name -> shape
+    outside: tuple = ()                          # arrays on that line read from outside the function (globals)
     axis: tuple | None = None                    # (axis, ndim) of an AxisError
 
     @classmethod
@@ -296,13 +300,17 @@ class LearnerError:
         frame, line = _learner_frame(error)
         code = linecache.getline(frame.f_code.co_filename, line).strip() if frame else ""
         used = _names_in(code)
-        local = frame.f_locals if frame else {}
+        local, outer = (frame.f_locals, frame.f_globals) if frame else ({}, {})
+        values = {n: _resolve(n, local, outer) for n in used}
         return cls(
             kind=type(error).__name__, text=str(error), line=line, code=code,
-            missing=getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
+            missing=_unbound(code, used, frame) if isinstance(error, UnboundLocalError) else
+            getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
             unbound=isinstance(error, UnboundLocalError),
             placeholders=tuple(n for n in used if local.get(n, None) is ...),
-            shapes={n: np.shape(local[n]) for n in used if isinstance(local.get(n), np.ndarray)},
+            shapes={n: np.shape(v) for n, v in values.items() if isinstance(v, np.ndarray)},
+            outside=tuple(n for n, v in values.items()
+                          if isinstance(v, np.ndarray) and n not in local and "." not in n),
             axis=(error.axis, error.ndim) if isinstance(error, np.exceptions.AxisError) else None)
 
     @property
@@ -324,13 +332,16 @@ class LearnerError:
                                "order, then run this check again.")
         about_shapes = self.axis is not None or (self.kind == "ValueError" and len(self.shapes) >= 2
                                                  and _misfit(self.shapes, self.code))
-        raise Wrong(self.sentence(name, shapes) + (f". {hint}" if hint and about_shapes else ""))
+        wrong = Wrong(self.sentence(name, shapes) + (f". {hint}" if hint and about_shapes else ""))
+        wrong.error = self                                       # for a lesson that adds to the sentence
+        raise wrong
 
     def sentence(self, name, shapes=None):
         """Return the learner-facing sentence for this failure of ``name``."""
         if self.unbound:
-            return (f"{name} uses {self.missing} before giving it a value{self.where}: compute it on an earlier "
-                    "line (in a backward pass, a gradient is ready only after every gate that uses it has run)")
+            return (f"{name} uses {self.missing or 'a name'} before giving it a value{self.where}: compute it "
+                    "on an earlier line (in a backward pass, a gradient is ready only after every gate that uses "
+                    "it has run)")
         if self.kind == "NameError":
             return (f"{name} uses the name {self.missing}, which is not defined inside it{self.where}: "
                     "everything it needs must come in through its arguments (or the cache it is given)")
@@ -378,16 +389,41 @@ def _misfit(shapes, code):
 
 
 def _names_in(code):
-    """Return the plain names (not attributes) used on one line of code, in order, without repeats."""
-    names, previous = [], None
+    """Return the names used on one line of code, in order, without repeats: plain names, and `a.b` for an
+    attribute of a plain name (``self.W``)."""
+    words = []
     try:
         for token in tokenize.generate_tokens(StringIO(code).readline):
-            if token.type == tokenize.NAME and previous != "." and token.string not in names:
-                names.append(token.string)
-            previous = token.string
+            words.append(token.string if token.type in (tokenize.NAME, tokenize.OP) else "")
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
+    names = []
+    for k, word in enumerate(words):
+        if not word.isidentifier():
+            continue
+        if k and words[k - 1] == ".":                            # an attribute: keep it only on a plain name
+            plain = k >= 2 and words[k - 2].isidentifier() and (k < 3 or words[k - 3] != ".")
+            word = f"{words[k - 2]}.{word}" if plain else None
+        if word and word not in names:
+            names.append(word)
     return names
+
+
+def _unbound(code, used, frame):
+    """Return the local name the failing line reads before it has a value (Python 3.11 does not say which)."""
+    if frame is None:
+        return None
+    unbound = [n for n in used if n in frame.f_code.co_varnames and n not in frame.f_locals]
+    if len(unbound) > 1 and code.startswith(f"{unbound[0]} =") and not code.startswith(f"{unbound[0]} =="):
+        unbound = unbound[1:]                                    # `dy = … dsigy`: dy is being assigned, not read
+    return unbound[0] if unbound else None
+
+
+def _resolve(name, local, outer):
+    """Return what ``name`` ("X", "self.W") holds in the learner's frame, without running any of its code."""
+    base, _, attribute = name.partition(".")
+    value = local[base] if base in local else outer.get(base)
+    return inspect.getattr_static(value, attribute, None) if attribute else value
 
 
 def _learner_frame(error):
