@@ -168,6 +168,24 @@ def test_2_1_cache_that_backward_cannot_unpack(forward, says):
     assert_wrong(check_mul_gate, forward, mul_backward, says=["Look at the cache first", "x, y = cache", says])
 
 
+def test_2_1_cache_in_another_order():
+    """A learner's attempt: the forward stored (y, x); the backward's given line unpacks `x, y = cache`."""
+    def mul_forward(x, y):
+        out = x * y
+        cache = (y, x)
+        return out, cache
+
+    def mul_backward(dout, cache):
+        x, y = cache
+        dx = y * dout
+        dy = x * dout
+        return dx, dy
+    result = assert_wrong(check_mul_gate, mul_forward, mul_backward,
+                          says=["Look at the cache first", "mul_backward unpacks `x, y = cache`",
+                                "mul_forward stored them in another order, (y, x): store (x, y)"])
+    assert "multiply swaps" not in result.message
+
+
 def test_2_1_error_inside_learner_code_is_one_sentence():
     result = assert_wrong(check_mul_gate, mul_forward, lambda dout, cache: cache.x,
                           says="asks for .x of something that has no such attribute")
@@ -385,6 +403,32 @@ def test_2_4_wrong_forward(forward, says):
 def test_2_4_cache_without_r():
     assert_wrong(check_div_gate, lambda a, b: (a / b, (a, b)), div_backward,
                  says=["a, b, r = cache", "stored (a, b): store (a, b, r)"])
+
+
+def test_2_4_cache_in_another_order():
+    """A learner's attempt: the forward stored (a, r, b); the backward's given line unpacks `a, b, r = cache`."""
+    def div_forward(a, b):
+        r = b ** -1.0
+        out = a * r
+        cache = (a, r, b)
+        return out, cache
+
+    def div_backward(dout, cache):
+        a, b, r = cache
+        da = r * dout
+        dr = a * dout
+        db = -1.0 * b ** -2.0 * dr
+        return da, db
+    result = assert_wrong(check_div_gate, div_forward, div_backward,
+                          says=["div_backward unpacks `a, b, r = cache`",
+                                "div_forward stored them in another order, (a, r, b): store (a, b, r)"])
+    assert "partner" not in result.message
+
+
+def test_2_4_a_cache_stored_its_own_way_is_not_blamed():
+    # the same three values with a backward that unpacks them in the order they were stored: right
+    assert_correct(check_div_gate, lambda a, b: (a / b, (a, 1 / b, b)),
+                   lambda d, cache: (cache[1] * d, -cache[2] ** -2.0 * cache[0] * d))
 
 
 def test_2_4_cache_still_placeholder():

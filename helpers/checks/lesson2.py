@@ -52,9 +52,9 @@ def _cache_problem(fname, bname, cache, unpacks):
     stored = f"one array of shape {cache.shape}" if isinstance(cache, np.ndarray) else f"{cache!r:.30}"
     if isinstance(cache, (tuple, list)):
         order = [next((n for n, v in unpacks.items() if _holds(item, v)), "another value") for item in cache]
-        if len(order) == len(unpacks):
+        if order == list(unpacks) or (len(order) == len(unpacks) and "another value" in order):
             return None                                          # as unpacked, or stored its own way
-        stored = f"({', '.join(order)})"
+        stored = ("them in another order, " if sorted(order) == sorted(unpacks) else "") + f"({', '.join(order)})"
     names = ", ".join(unpacks)
     return f"Look at the cache first: {bname} unpacks `{names} = cache`, but {fname} stored {stored}: store ({names})"
 
