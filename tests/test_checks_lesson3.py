@@ -116,6 +116,15 @@ def test_3_2_right_answer():
     assert_correct(check_chain_gradients, lambda local, dout: np.append(np.cumprod(local[::-1])[::-1] * dout, dout))
 
 
+def test_3_2_praises_only_what_it_verified():
+    """A learner's attempt recomputes every product from scratch (O(n²)): right numbers, but not reuse."""
+    def chain_gradients(local, dout):
+        return [dout * float(np.prod(local[i:])) for i in range(len(local) + 1)]
+    result = check_chain_gradients.evaluate(chain_gradients)
+    assert result.outcome == "correct" and "every node is right" in result.message
+    assert "multiplication" not in result.message and "each is the next one" not in result.message
+
+
 def test_3_2_placeholder():
     assert_not_attempted(check_chain_gradients, lambda local, dout: ...)
     assert_not_attempted(check_chain_gradients, lambda local, dout: [..., dout])
