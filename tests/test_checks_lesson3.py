@@ -277,6 +277,36 @@ def test_3_4_wrong_answers(wrong, says):
     assert_wrong(check_fixed_backward, wrong, says=says)
 
 
+def test_3_4_aliased_arrays_are_named():
+    """A learner's right fix with its last two lines in the other order: dp = dq; dy = dq are one array."""
+    def fixed_backward(x, y, dT):
+        p = x * y
+        q = p + y
+        r = q ** 2
+        dr = x * dT           # T = r * x
+        dx = r * dT
+        dq = 2 * q * dr       # r = q ** 2
+        dp = dq               # q = p + y
+        dy = dq
+        dy += x * dp
+        dx += y * dp          # p = x * y
+        return dx, dy
+    result = assert_wrong(check_fixed_backward, fixed_backward,
+                          says=["dx", "dy and dp are the same array, so `dy += …` changed dp too — copy first "
+                                      "(dq.copy()) or write dy = dy + …"])
+    assert "entries differ" not in result.message
+
+
+def test_3_4_the_same_lines_without_aliasing_are_right():
+    def fixed_backward(x, y, dT):
+        q = x * y + y
+        dq = 2 * q * x * dT
+        dp, dy = dq.copy(), dq.copy()
+        dy += x * dp
+        return q ** 2 * dT + y * dp, dy
+    assert_correct(check_fixed_backward, fixed_backward)
+
+
 # ---------------------------------------------------------------- 3.5 relu inside a chain
 def relu_chain_backward(x, w, b, v, dT):
     u = w * x + b

@@ -110,14 +110,15 @@ def check_fixed_backward(fixed_backward):
     vx, vy = Value(x), Value(y)
     p = vx * vy
     q = p + vy
-    r = q ** 2
-    T = r * vx
+    T = q ** 2 * vx
     T.backward(seed=dT)
     (x_via_p, y_via_p), (_, y_via_q), (_, x_via_T) = p.shares(), q.shares(), T.shares()
     return expect_all(
         Answer("dx", got["dx"], vx.grad, upstream=dT, shares=(("p = x·y", x_via_p), ("T = r·x", x_via_T)), mistakes=[
             (x_via_T + x * p.grad, "multiply swaps at p = x·y: x's share is its partner y times dp, not x·dp"),
-            (x * dT + y * 2 * q.data * r.data * dT, "multiply swaps at T = r·x: x's share is r·dT, r's is x·dT")]),
+            (x * dT + y * 2 * q.data ** 3 * dT, "multiply swaps at T = r·x: x's share is r·dT, r's is x·dT"),
+            (x_via_T + y * p.grad * (1 + x), "dy and dp are the same array, so `dy += …` changed dp too — copy "
+                                             "first (dq.copy()) or write dy = dy + …")]),
         Answer("dy", got["dy"], vy.grad, upstream=dT, shares=(("p = x·y", y_via_p), ("q = p + y", y_via_q)),
                mistakes=[(y_via_q + y * p.grad, "multiply swaps at p = x·y: y's share is its partner x times dp, "
                                                  "not y·dp")]), order=None)
