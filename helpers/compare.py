@@ -383,8 +383,7 @@ def in_order(steps, *, order="backward"):
     return done
 
 
-def expect_all(*answers, order="backward", expected=None, mistakes=None, unsummed=None, backward=True,
-               returns=None):
+def expect_all(*answers, order="backward", returns=None):
     """Check named answers in order and return a sentence saying how many are right.
 
     Give :class:`Answer` records in backward order (``order`` is "backward",
@@ -395,16 +394,7 @@ def expect_all(*answers, order="backward", expected=None, mistakes=None, unsumme
     attempted yet and the message says which are still to do.  ``returns``
     names the answers in the order the learner's function returns them (for
     the swapped message; by default, the order given).
-
-    The older form ``expect_all({name: answer}, {name: reference}, mistakes=…,
-    unsummed=…, backward=…)`` is still understood.
     """
-    if answers and isinstance(answers[0], dict):                 # the older form
-        given, expected = answers[0], answers[1] if len(answers) > 1 else expected
-        mistakes, unsummed = mistakes or {}, unsummed or {}
-        answers = tuple(Answer(name, given.get(name, ...), reference, mistakes=mistakes.get(name, ()),
-                               unsummed=unsummed.get(name)) for name, reference in expected.items())
-        order = "backward" if backward else None
     _swapped(answers, returns)
     done = in_order(((a.name, lambda a=a: _located(a)) for a in answers), order=order)
     if len(done) == 1:

@@ -35,19 +35,14 @@ scraping text.
 """
 import functools
 import json
-import linecache
 import os
-import re
 import sys
-import sysconfig
 from dataclasses import asdict, dataclass
 
-__all__ = ["checker", "NotAttempted", "Wrong", "CheckFailed", "Result", "CHECKERS",
-           "NOT_ATTEMPTED", "CORRECT", "WRONG", "call_learner"]
+__all__ = ["checker", "NotAttempted", "Wrong", "CheckFailed", "Result", "NOT_ATTEMPTED", "CORRECT", "WRONG"]
 
 NOT_ATTEMPTED, CORRECT, WRONG = "not attempted", "correct", "wrong"
 RESULTS_ENV = "BACKPROP_RESULTS"
-CHECKERS = {}                                                    # exercise id -> check function
 
 
 class NotAttempted(Exception):
@@ -122,68 +117,5 @@ def checker(exercise):
 
         check.evaluate = evaluate
         check.exercise = exercise
-        CHECKERS[exercise] = check
         return check
     return decorate
-
-
-_NOT_LEARNERS = tuple({os.path.dirname(os.path.abspath(__file__)) + os.sep,
-                       *(sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib"))})
-
-
-def _learner_frame(error):
-    """Return (frame, line number) of the deepest frame of the learner's own code (not numpy's, not ours)."""
-    tb, found = error.__traceback__, (None, None)
-    while tb is not None:
-        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_NOT_LEARNERS):
-            found = tb.tb_frame, tb.tb_lineno
-        tb = tb.tb_next
-    return found
-
-
-def _learner_line(error):
-    """Return ' (line N: code)' for the line of the learner's code that failed, if there is one."""
-    frame, lineno = _learner_frame(error)
-    if frame is None:
-        return ""
-    code = linecache.getline(frame.f_code.co_filename, lineno).strip()
-    return f" (line {lineno}: {code})" if code else f" (line {lineno})"
-
-
-def _placeholders_in_use(error):
-    """Return the names on the learner's failing line that still hold the ``...`` placeholder."""
-    frame, lineno = _learner_frame(error)
-    if frame is None:
-        return []
-    line = linecache.getline(frame.f_code.co_filename, lineno)
-    return [name for name, value in frame.f_locals.items()
-            if value is ... and re.search(rf"(?<![\w.]){re.escape(name)}\b(?!\s*=[^=])", line)]
-
-
-def call_learner(fn, *args, name=None):
-    """Call the learner's function ``fn`` and return what it returns, or raise Wrong/NotAttempted.
-
-    A placeholder, a missing ``return``, or an exception inside the learner's
-    code each become one clear sentence instead of a traceback.
-    """
-    name = name or getattr(fn, "__name__", "your function")
-    if fn is ...:
-        raise NotAttempted
-    if not callable(fn):
-        raise Wrong(f"{name} should be a function (def {name}(...): ...), got {type(fn).__name__}")
-    try:
-        out = fn(*args)
-    except (NotAttempted, Wrong):
-        raise
-    except Exception as error:                                   # the learner's code failed: say how
-        unfilled = _placeholders_in_use(error)
-        if unfilled:                                             # a partly filled-in exercise
-            names, one = " and ".join(unfilled), len(unfilled) == 1
-            raise NotAttempted(f"{names} {'is' if one else 'are'} still `...` (the placeholder), but a line of "
-                               f"{name} already computes with {'it' if one else 'them'}: fill in the lines in "
-                               "order, then run this check again.") from None
-        hint = " — in Python a power is written ** (^ means bitwise xor)" if "for ^" in str(error) else ""
-        raise Wrong(f"calling {name} raised {type(error).__name__}: {error}{hint}{_learner_line(error)}") from None
-    if out is None:
-        raise Wrong(f"{name} returned None — did you forget the `return` line?")
-    return out

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers.compare import as_numbers, expect, expect_all, in_order, is_placeholder
+from helpers.compare import Answer, as_numbers, expect, expect_all, in_order, is_placeholder
 from helpers.engine import Value
 from helpers.feedback import NotAttempted, Wrong
 
@@ -108,13 +108,16 @@ def test_a_generic_wrong_answer_points_at_the_first_differing_entry():
 
 def test_expect_all_points_at_the_first_wrong_stage():
     expected = {"dq": 2.0, "dx": 3.0, "dy": 4.0}
+
+    def answers(**given):
+        return [Answer(name, given.get(name, ...), value) for name, value in expected.items()]
     with pytest.raises(Wrong, match=r"first wrong one in backward order \(dq before it is right\): dx"):
-        expect_all({"dq": 2.0, "dx": 1.0, "dy": 0.0}, expected)
+        expect_all(*answers(dq=2.0, dx=1.0, dy=0.0))
     with pytest.raises(NotAttempted, match="dq right so far; still to fill in: dx, dy"):
-        expect_all({"dq": 2.0, "dx": ..., "dy": ...}, expected)
+        expect_all(*answers(dq=2.0))
     with pytest.raises(NotAttempted):
-        expect_all({}, expected)
-    assert expect_all({"dq": 2, "dx": 3, "dy": 4}, expected) == "all 3 are right"
+        expect_all(*answers())
+    assert expect_all(*answers(dq=2, dx=3, dy=4)) == "all 3 are right"
 
 
 def test_in_order_runs_steps_and_names_the_first_wrong_one():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from helpers.feedback import (CHECKERS, CheckFailed, NotAttempted, Result, Wrong, call_learner, checker)
+from helpers.feedback import CheckFailed, NotAttempted, Result, Wrong, checker
 
 
 @checker("0.1")
@@ -32,7 +32,7 @@ def test_the_three_outcomes(capsys):
 
 
 def test_checkers_are_registered_by_exercise():
-    assert CHECKERS["0.1"] is check_answer
+    assert check_answer.exercise == "0.1"
     assert check_answer.exercise == "0.1"
     assert check_answer.evaluate(42) == Result("0.1", "correct", "the answer is right")
 
@@ -57,18 +57,6 @@ def test_an_unwritable_results_file_does_not_break_the_check(tmp_path, monkeypat
     assert captured.out.startswith("✓") and "could not record" in captured.err
 
 
-def test_call_learner_turns_failures_into_sentences():
-    with pytest.raises(NotAttempted):
-        call_learner(..., 1)
-    with pytest.raises(Wrong, match="forget the `return`"):
-        call_learner(lambda x: None, 1, name="f")
-    with pytest.raises(Wrong, match=r"raised ZeroDivisionError: division by zero \(line \d+"):
-        call_learner(lambda x: x / 0, 1, name="f")
-    with pytest.raises(Wrong, match="should be a function"):
-        call_learner(3, 1, name="f")
-    assert call_learner(lambda x: x + 1, 1) == 2
-
-
 def test_a_wrong_answer_shows_in_a_notebook_as_one_short_line(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
@@ -84,29 +72,3 @@ def test_a_wrong_answer_shows_in_a_notebook_as_one_short_line(tmp_path):
     assert wrong[0]["ename"] == "CheckFailed"
     assert len(wrong[0]["traceback"]) == 1
     assert wrong[0]["traceback"][0].startswith("✗ Exercise 1.2 — dfdx is wrong")
-
-
-def half_done(a):
-    dz = ...  # YOUR CODE HERE
-    return a.T @ dz
-
-
-def numpy_fails_inside(a):
-    bad = np.ones(3)
-    return np.linalg.norm(bad, axis=5)
-
-
-def test_an_error_caused_by_a_leftover_placeholder_is_not_attempted():
-    with pytest.raises(NotAttempted, match=r"dz is still `...` \(the placeholder\)"):
-        call_learner(half_done, np.ones((2, 3)), name="half_done")
-
-
-def test_the_line_named_is_the_learners_not_numpys():
-    with pytest.raises(Wrong) as failure:
-        call_learner(numpy_fails_inside, 1.0, name="f")
-    assert "np.linalg.norm(bad, axis=5)" in str(failure.value)
-
-
-def test_a_caret_for_a_power_gets_a_hint():
-    with pytest.raises(Wrong, match=r"power is written \*\*"):
-        call_learner(lambda x: x ^ 2, 3.0, name="f")

@@ -158,7 +158,7 @@ def _raise_if_unfinished(fn, name, uses):
 
 def _function_name(fn):
     """Return the learner's name for ``fn`` ("affine_backward", "MatMul.forward"), or "your function"."""
-    qualname = getattr(fn, "__qualname__", "")
+    qualname = getattr(fn, "__qualname__", "").rsplit("<locals>.", 1)[-1]
     parts = qualname.split(".")
     return qualname if qualname and all(part.isidentifier() for part in parts) else "your function"
 

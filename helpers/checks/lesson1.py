@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from helpers.checks.harness import exercise, run
-from helpers.compare import expect, expect_all
+from helpers.compare import Answer, expect, expect_all
 from helpers.engine import Value
 
 __all__ = ["check_numerical_derivative", "check_product_partials", "check_prediction",
@@ -59,11 +59,10 @@ def check_product_partials(dfdx, dfdy):
     """Check ∂f/∂x and ∂f/∂y for f = x·y at x = 4, y = −3."""
     f, fx, fy = product_partials()
     swapped = "for f = x·y, ∂f/∂x is y (x's partner), not x itself — multiply swaps"
-    return expect_all({"dfdx": dfdx, "dfdy": dfdy}, {"dfdx": fx, "dfdy": fy}, mistakes={
-        "dfdx": [(fy, swapped), (f, "that is f itself, not how fast it changes with x")],
-        "dfdy": [(fx, "for f = x·y, ∂f/∂y is x, not y — multiply swaps"),
-                 (f, "that is f itself, not how fast it changes with y")],
-    }, backward=False)
+    return expect_all(
+        Answer("dfdx", dfdx, fx, mistakes=[(fy, swapped), (f, "that is f itself, not how fast it changes with x")]),
+        Answer("dfdy", dfdy, fy, mistakes=[(fx, "for f = x·y, ∂f/∂y is x, not y — multiply swaps"),
+                                           (f, "that is f itself, not how fast it changes with y")]), order=None)
 
 
 @exercise("1.3", "predicting a nudge")
@@ -110,22 +109,19 @@ def check_max_gradients(dfdx, dfdy, dfdx_tie, dfdy_tie):
         x_tie_one = ("giving x the whole gradient at a tie (1 if x ≥ y) is one valid choice, but this "
                      "course splits the gradient evenly at a tie")
     return expect_all(
-        {"dfdx": dfdx, "dfdy": dfdy, "dfdx_tie": dfdx_tie, "dfdy_tie": dfdy_tie},
-        {"dfdx": gx, "dfdy": gy, "dfdx_tie": tx, "dfdy_tie": ty},
-        mistakes={
-            "dfdx": [(4.0, "that is x's value; a max gate passes the gradient (1 here) to the larger input"),
+        Answer("dfdx", dfdx, gx, mistakes=[(4.0, "that is x's value; a max gate passes the gradient (1 here) to the larger input"),
                      (0.0, "x = 4 is the larger input, so it is the one that gets the gradient"),
-                     (0.5, only_tie + ", so it gets the whole gradient")],
-            "dfdy": [(1.0, "y is the smaller input, so max(x, y) does not change when y moves a little: 0"),
+                     (0.5, only_tie + ", so it gets the whole gradient")]),
+        Answer("dfdy", dfdy, gy, mistakes=[(1.0, "y is the smaller input, so max(x, y) does not change when y moves a little: 0"),
                      (2.0, "that is y's value; the smaller input of a max gets gradient 0"),
                      (0.5, only_tie + ", so y gets nothing"),
                      (-1.0, "raising the smaller input a little does not lower max(x, y): y's gradient "
-                            "is 0, not negative")],
-            "dfdx_tie": [(1.0, x_tie_one),
-                         (0.0, "at a tie this course splits the gradient evenly between the inputs")],
-            "dfdy_tie": [(1.0, "at a tie the gradient is shared, not given twice: split it evenly"),
-                         (0.0, "at a tie this course splits the gradient evenly between the inputs")],
-        }, backward=False)
+                            "is 0, not negative")]),
+        Answer("dfdx_tie", dfdx_tie, tx, mistakes=[
+            (1.0, x_tie_one), (0.0, "at a tie this course splits the gradient evenly between the inputs")]),
+        Answer("dfdy_tie", dfdy_tie, ty, mistakes=[
+            (1.0, "at a tie the gradient is shared, not given twice: split it evenly"),
+            (0.0, "at a tie this course splits the gradient evenly between the inputs")]), order=None)
 
 
 @exercise("1.5", "the ReLU derivative, 0 included")
