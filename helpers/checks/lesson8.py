@@ -286,9 +286,9 @@ def check_ce_backward_stages(ce_backward_stages):
             "the sum of both branches' (lesson 3): ")
     in_order([
         ("dpicked", lambda: expect("dpicked", answers["dpicked"], ref["dpicked"], mistakes=[
-            (-dL * np.ones(n), "the 1/N of the mean is missing: each of the N picked values gets −dL / N"),
-            (-np.ones(n) / n, "the upstream gradient dL is missing: L = −mean(picked), so each gets −dL / N"),
-            (dL * np.ones(n) / n, "the sign is wrong: L is *minus* the mean, so each gets −dL / N"),
+            (-dL * np.ones(n), "the 1/N of the mean is missing: a mean divides by N, and so does its gradient"),
+            (-np.ones(n) / n, "the upstream gradient dL is missing: local gradient times upstream gradient"),
+            (dL * np.ones(n) / n, "the sign is wrong: L is *minus* the mean"),
         ])),
         ("dlogp", lambda: expect("dlogp", answers["dlogp"], ref["dlogp"], mistakes=[
             (top * ref["dpicked"][:, None], "the gradient went to each row's predicted class (the argmax of p), "
@@ -382,9 +382,9 @@ def check_softmax_ce(softmax_ce):
             raise Wrong(f"ds has nan or inf in the row with scores near 1000: {OVERFLOW}")
         e0 = np.exp(s - s.max(axis=0, keepdims=True))
         expect("ds", ds, g["s"].grad, mistakes=[
-            (p - onehot, "the 1/N is missing: the loss is a mean over the N examples, so ds = (p − onehot(y)) / N"),
-            (p / n, "the 1 at the correct class is not subtracted: ds = (p − onehot(y)) / N, so each row's label "
-                    "entry is p − 1"),
+            (p - onehot, "the 1/N is missing: the loss is a mean over the N examples, and so is its gradient"),
+            (p / n, "the 1 at the correct class is not subtracted: the label's entry of each row is pulled up by "
+                    "1 (then divided by N), the onehot(y) of the formula"),
             ((p - top) / n, "the 1 is subtracted at each row's predicted class (the argmax); it belongs at the "
                             "label y — the class the loss picked"),
             ((onehot - p) / n, "the sign is wrong: raising the correct class's score lowers the loss, so ds is "
@@ -395,7 +395,7 @@ def check_softmax_ce(softmax_ce):
              "the softmax was normalised over axis 0 (the batch); each row sums to 1 over its classes: axis=1"),
         ])
 
-    in_order([("ds", check_grad), ("L", check_loss)], order=None)
+    in_order([("L", check_loss), ("ds", check_grad)], order=None)
     return ("L matches the engine (finite for scores near 1000 and a label far behind), and ds = (p − onehot(y)) "
             "/ N to rounding")
 
@@ -432,7 +432,7 @@ def check_index_backward(index_backward):
     expect("dx", answer, v.grad, mistakes=[
         (lost, "rows picked more than once got only one of their gradients. idx repeats, and dx[idx] += dout "
                "(or dx[idx] = dout) writes each repeated row once — the last write wins. Picking a row twice is "
-               "a fork in disguise, and at a fork gradients add up: np.add.at(dx, idx, dout) adds every one"),
+               "a fork in disguise, and at a fork gradients add up: np.add.at (or a loop) adds every one"),
         (counts, "that counts how often each row was picked; the upstream gradient is missing: add up the rows "
                  "of dout, not ones"),
     ])
