@@ -22,23 +22,28 @@ a wrong axis, …) are passed in as ``mistakes``: a list of
 The learner's arrays are only ever read: every answer is copied first.
 """
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
 from helpers.engine import Value, unbroadcast
 from helpers.feedback import NotAttempted, Wrong
 
-__all__ = ["is_placeholder", "as_numbers", "expect", "expect_all", "in_order", "close", "RTOL", "ATOL"]
+__all__ = ["Answer", "is_placeholder", "as_numbers", "expect", "expect_all", "in_order", "close", "RTOL", "ATOL"]
 
 RTOL, ATOL = 1e-6, 1e-9
 
 
-def is_placeholder(answer):
-    """Return True when ``answer`` is, or contains, the ``...`` placeholder."""
+def is_placeholder(answer, _seen=None):
+    """Return True when ``answer`` is, or contains, the ``...`` placeholder (a list may even contain itself)."""
     if answer is ...:
         return True
     if isinstance(answer, (tuple, list)):
-        return any(is_placeholder(item) for item in answer)
+        seen = set() if _seen is None else _seen
+        if id(answer) in seen:
+            return False
+        seen.add(id(answer))
+        return any(is_placeholder(item, seen) for item in answer)
     return False
 
 
@@ -61,17 +66,22 @@ def as_numbers(name, answer, shape=None):
         raise Wrong(f"{name} is a Value from the engine; give its numbers instead (.grad or .data)")
     if isinstance(answer, (str, bytes)):
         raise Wrong(f"{name} is the text {answer!r:.40}; it should be {want}, not a string")
-    if isinstance(answer, bool) or (isinstance(answer, np.ndarray) and answer.dtype == bool):
-        raise Wrong(f"{name} is True/False; it should be {want} (use .astype(float) for a mask)")
+    if isinstance(answer, (bool, np.bool_)) or (isinstance(answer, np.ndarray) and answer.dtype == bool):
+        raise Wrong(f"{name} is True/False; it should be {want}: numbers, not a mask (.astype(float) "
+                    "turns a mask into 0s and 1s)")
     if callable(answer):
         raise Wrong(f"{name} is a function; call it to get {want}")
     if isinstance(answer, dict):
         raise Wrong(f"{name} is a dict; it should be {want}")
-    if isinstance(answer, complex) or (isinstance(answer, np.ndarray) and np.iscomplexobj(answer)):
-        raise Wrong(f"{name} holds complex numbers; it should be real")
+    if isinstance(answer, (set, frozenset)):
+        raise Wrong(f"{name} is a set, which has no order; it should be {want}")
     try:
+        if np.iscomplexobj(answer):
+            raise Wrong(f"{name} holds complex numbers; it should be real")
         array = np.array(answer, dtype=np.float64)
-    except (TypeError, ValueError):
+    except Wrong:
+        raise
+    except Exception:                                            # ragged lists, objects, tensors that refuse
         kind = type(answer).__name__
         raise Wrong(f"{name} could not be read as numbers (got a {kind}); it should be {want}") from None
     if not np.all(np.isfinite(array)):
@@ -148,41 +158,58 @@ def _right_axes(expected, unsummed):
     return _wrong_axes(expected, unsummed) or _summed_axes(expected.shape, unsummed.shape)
 
 
-def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None):
+@dataclass
+class Answer:
+    """One named answer to compare with its reference, and what the generic diagnoses may use.
+
+    ``mistakes`` lists (what a mistake would give, the sentence that names it):
+    only the misconceptions no generic rule can name.  The rest is data the
+    generic diagnoses derive messages from: ``upstream`` (the gradient this
+    answer must carry, to name a missing upstream factor; ``local`` is the
+    answer without it where the two do not simply multiply), ``unsummed``
+    (the gradient before a sum over broadcast axes), ``shares`` ((branch,
+    share) pairs when the variable feeds several gates, to name a gradient
+    overwritten at a fork) and ``n`` (the batch size, to name a missing 1/N).
+    """
+
+    name: str
+    got: object
+    expected: object
+    mistakes: tuple = ()
+    upstream: object = None
+    local: object = None
+    unsummed: object = None
+    shares: tuple = ()
+    n: int | None = None
+    what: str | None = None
+
+
+def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None, upstream=None, local=None,
+           shares=(), n=None):
     """Raise NotAttempted or Wrong unless ``answer`` matches ``expected``.
 
     ``mistakes`` lists (value a mistake would give, explanation); the first
-    that matches is named.  ``unsummed`` is the gradient before a reduction
-    over broadcast axes, used to name a sum over the wrong axes.  ``what``
-    replaces "{name} is wrong" as the start of a generic message.
+    that matches is named.  The other options are those of :class:`Answer`.
+    ``what`` replaces "{name} is wrong" as the start of a generic message.
     """
     expected = np.asarray(expected, dtype=np.float64)
+    if upstream is not None and isinstance(answer, np.ndarray) and answer.dtype == bool:
+        raise Wrong(f"{name} is True/False, the gate's open/closed pattern; the gradient is the upstream "
+                    "gradient times that mask")
     got = as_numbers(name, answer, expected.shape)
-    if unsummed is not None:
-        unsummed = np.asarray(unsummed, dtype=np.float64)
+    unsummed = None if unsummed is None else np.asarray(unsummed, dtype=np.float64)
     if got.shape != expected.shape:
         raise Wrong(_shape_mistake(name, got, expected, unsummed))
     if close(got, expected):
         return
     for value, explanation in mistakes:
-        if value is not None and close(got, np.asarray(value, dtype=np.float64)):
+        if _same(got, value):
             raise Wrong(f"{name} is wrong: {explanation}")
-    if unsummed is not None:
-        found = _wrong_axes(got, unsummed)
-        if found is not None:
-            raise Wrong(f"{name} is summed over the wrong axes: you summed over {_axes(found)}, but "
-                        f"{name} was broadcast along {_axes(_right_axes(expected, unsummed))}")
-    if np.any(expected) and close(got, -expected):
-        raise Wrong(f"{name} has the wrong sign: every entry is the negative of the right one")
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, expected):
-        raise Wrong(f"{name} is transposed: check which operand gets the .T and the order of the product")
-    if not np.any(got):
-        reach = ": did the gradient reach it?" if name.startswith("d") else ""
-        raise Wrong(f"{name} is zero everywhere, but it should not be{reach}")
-    ratio = _constant_ratio(got, expected) if got.size > 1 else None
-    if ratio is not None:
-        raise Wrong(f"{name} is off by a constant factor: every entry is {ratio:.4g} times the right "
-                    "value — a missing or extra factor (the upstream gradient? a 1/N? a 2?)")
+    for diagnose in (_fork, _upstream, _axes_diagnosis, _sign_or_transpose, _zero, _factor):
+        found = diagnose(name, got, expected, upstream=upstream, local=local, unsummed=unsummed,
+                         shares=shares, n=n)
+        if found:
+            raise Wrong(found)
     start = what or f"{name} is wrong"
     if got.ndim == 0:
         raise Wrong(f"{start}: {float(got):.6g} is not the right value")
@@ -190,6 +217,91 @@ def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None):
     first = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=RTOL, atol=ATOL))[0])
     raise Wrong(f"{start}: {int(np.sum(errors > RTOL))} of {got.size} entries differ "
                 f"(first at index {first}; worst relative error {errors.max():.1e})")
+
+
+def _same(got, value):
+    """Return True when ``value`` (a mistake's result; None for none) has got's shape and numbers."""
+    if value is None:
+        return False
+    value = np.asarray(value, dtype=np.float64)
+    return value.shape == got.shape and close(got, value)
+
+
+def _fork(name, got, expected, *, shares, **_):
+    """Name a gradient overwritten at a fork: it holds some of the branches' shares, not their sum."""
+    if len(shares) < 2:
+        return None
+    labels = [label for label, _ in shares]
+    for r in range(1, len(shares)):
+        for kept in itertools.combinations(range(len(shares)), r):
+            total = sum(np.asarray(shares[k][1], dtype=np.float64) for k in kept)
+            if _same(got, np.broadcast_to(total, got.shape)):
+                lost = [labels[k] for k in range(len(shares)) if k not in kept]
+                return (f"{name} looks overwritten at a fork (= where += is needed): it feeds "
+                        f"{len(shares)} gates ({', '.join(labels)}), so its gradient is the sum of their "
+                        f"shares, but the share through {_join(lost)} was lost")
+    return None
+
+
+def _upstream(name, got, expected, *, upstream, local, **_):
+    """Name a missing upstream factor: the answer is the local gradient alone."""
+    if upstream is None:
+        return None
+    upstream = np.asarray(upstream, dtype=np.float64)
+    if local is None and upstream.shape == expected.shape and np.all(np.abs(upstream) > 1e-12):
+        local = expected / upstream
+    if local is not None and _same(got, local):
+        return (f"{name} is missing the upstream factor: it is the local gradient alone, but the chain rule "
+                "multiplies the local gradient by the gradient arriving from above")
+    return None
+
+
+def _axes_diagnosis(name, got, expected, *, unsummed, **_):
+    if unsummed is None:
+        return None
+    found = _wrong_axes(got, unsummed)
+    if found is None:
+        return None
+    return (f"{name} is summed over the wrong axes: you summed over {_axes(found)}, but "
+            f"{name} was broadcast along {_axes(_right_axes(expected, unsummed))}")
+
+
+def _sign_or_transpose(name, got, expected, **_):
+    if np.any(expected) and close(got, -expected):
+        return f"{name} has the wrong sign: every entry is the negative of the right one"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, expected):
+        return f"{name} is transposed: check which operand gets the .T and the order of the product"
+    return None
+
+
+def _zero(name, got, expected, **_):
+    if np.any(got):
+        return None
+    reach = ": did the gradient reach it?" if name.startswith("d") else ""
+    return f"{name} is zero everywhere, but it should not be{reach}"
+
+
+def _factor(name, got, expected, *, unsummed, n, **_):
+    """Name an answer off by a constant factor, and the factor when it means something: 1/N, a mean, 2."""
+    ratio = _constant_ratio(got, expected) if got.size > 1 or n else None
+    if ratio is None:
+        return None
+    if unsummed is not None and np.isclose(ratio, expected.size / unsummed.size):
+        return (f"{name} is a mean where a sum belongs: a broadcast copy's gradients add up, they are not "
+                "averaged")
+    if n and np.isclose(ratio, n):
+        return f"{name} is missing the 1/N: the loss is averaged over the N = {n} examples, so every gradient is too"
+    if n and np.isclose(ratio, 1 / n):
+        return f"{name} is divided by N = {n} once too often: the 1/N of the mean enters the gradient only once"
+    if np.isclose(ratio, 2) or np.isclose(ratio, 0.5):
+        return (f"{name} is off by a constant factor: every entry is {ratio:g} times the right value — "
+                "look for a 2 that is missing or extra (the derivative of x² is 2x)")
+    return (f"{name} is off by a constant factor: every entry is {ratio:.4g} times the right value — a missing "
+            "or extra factor (the upstream gradient? a 1/N? a 2?)")
+
+
+def _join(words):
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _constant_ratio(got, expected):
@@ -234,20 +346,50 @@ def in_order(steps, *, order="backward"):
     return done
 
 
-def expect_all(answers, expected, *, mistakes=None, unsummed=None, backward=True):
-    """Check several named answers in order (put them in backward order).
+def expect_all(*answers, order="backward", expected=None, mistakes=None, unsummed=None, backward=True):
+    """Check named answers in order and return a sentence saying how many are right.
 
-    ``answers`` and ``expected`` map names to values; ``mistakes`` and
-    ``unsummed`` map names to what :func:`expect` takes.  Stops at the first
-    wrong answer and says it is the first; when some answers still hold the
-    placeholder and the rest are right, the exercise counts as not attempted
-    yet and the message says which are still to do.  ``backward=False`` for
-    answers that are not stages of one backward pass.
+    Give :class:`Answer` records in backward order (``order`` is "backward",
+    "forward", or None for answers that are not stages of one pass).  Stops at
+    the first wrong answer and says it is the first; two answers whose values
+    belong to each other are named as swapped; when some answers still hold
+    the placeholder and the rest are right, the exercise counts as not
+    attempted yet and the message says which are still to do.
+
+    The older form ``expect_all({name: answer}, {name: reference}, mistakes=…,
+    unsummed=…, backward=…)`` is still understood.
     """
-    mistakes, unsummed = mistakes or {}, unsummed or {}
-    done = in_order(((name, lambda name=name, reference=reference: expect(
-        name, answers.get(name, ...), reference, mistakes=mistakes.get(name, ()), unsummed=unsummed.get(name)))
-        for name, reference in expected.items()), order="backward" if backward else None)
+    if answers and isinstance(answers[0], dict):                 # the older form
+        given, expected = answers[0], answers[1] if len(answers) > 1 else expected
+        mistakes, unsummed = mistakes or {}, unsummed or {}
+        answers = tuple(Answer(name, given.get(name, ...), reference, mistakes=mistakes.get(name, ()),
+                               unsummed=unsummed.get(name)) for name, reference in expected.items())
+        order = "backward" if backward else None
+    _swapped(answers)
+    done = in_order(((a.name, lambda a=a: expect(
+        a.name, a.got, a.expected, mistakes=a.mistakes, unsummed=a.unsummed, what=a.what, upstream=a.upstream,
+        local=a.local, shares=a.shares, n=a.n)) for a in answers), order=order)
     if len(done) == 1:
         return f"{done[0]} is right"
     return "both are right" if len(done) == 2 else f"all {len(done)} are right"
+
+
+def _swapped(answers):
+    """Raise Wrong when two answers hold each other's values (returned in the wrong order)."""
+    def holds(answer, other):
+        try:
+            got = np.asarray(answer.got, dtype=np.float64)
+        except Exception:                                        # not numbers: expect() will say so
+            return False
+        reference = np.asarray(other.expected, dtype=np.float64)
+        return got.shape == reference.shape and close(got, reference)
+    def named(answer):                                           # a declared mistake is more precise
+        try:
+            got = np.asarray(answer.got, dtype=np.float64)
+        except Exception:
+            return False
+        return any(_same(got, value) for value, _ in answer.mistakes)
+    for a, b in itertools.combinations(answers, 2):
+        if holds(a, b) and holds(b, a) and not holds(a, a) and not (named(a) or named(b)):
+            names = ", ".join(x.name for x in answers)
+            raise Wrong(f"{a.name} and {b.name} are swapped: return them in the order ({names})")

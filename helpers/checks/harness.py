@@ -1,0 +1,338 @@
+"""The checking harness: one mechanism runs every exercise's check.
+
+A lesson module declares each exercise with :func:`exercise` — its id, its
+title and a function that receives what the learner supplies — and builds its
+references from the engine or from numerics.  Everything generic happens here
+and in :mod:`helpers.compare`:
+
+- :func:`exercise` registers the check, tells a check cell called with a
+  missing argument which one is missing, keeps numpy's warnings away from the
+  learner, and turns the outcome into one of the three answers of
+  :mod:`helpers.feedback` (not attempted, ✓, ✗);
+- :func:`run` calls the learner's function on *copies* of its inputs, names an
+  argument it changed in place, unpacks the declared results (how many, in
+  which order), and turns the learner's exception into one sentence built
+  from the exception object itself (:class:`LearnerError`), never from its
+  text;
+- :func:`helpers.compare.expect_all` compares named answers with the
+  references in backward order and derives the generic diagnoses.
+
+A declaration then reads like the exercise::
+
+    @exercise("5.1", "the gradients of a matrix product")
+    def check_matmul_backward(matmul_backward):
+        W, X, dD = problem()
+        got = run(matmul_backward, W, X, dD, returns=("dW", "dX"))
+        dW, dX = engine_gradients(W, X, dD)
+        expect_all(Answer("dW", got["dW"], dW, upstream=dD), Answer("dX", got["dX"], dX, upstream=dD))
+        return "dW = dD·Xᵀ and dX = Wᵀ·dD"
+
+>>> @exercise("0.1", "double a number")
+... def check_double(double):
+...     got = run(double, 21.0, returns=("y",))
+...     expect_all(Answer("y", got["y"], 42.0))
+...     return "twice the input"
+>>> check_double(lambda x: 2 * x)
+✓ Exercise 0.1 — twice the input
+>>> check_double(...)
+… Exercise 0.1 not attempted yet — fill in the cell above, then run this check again.
+>>> print(check_double.evaluate(lambda x: None).message)
+your function returned None — did you forget the `return` line?
+>>> print(check_double.evaluate().message)
+check_double needs what you wrote for this exercise: check_double(double)
+"""
+import copy
+import functools
+import inspect
+import linecache
+import os
+import sysconfig
+import tokenize
+import warnings
+from dataclasses import dataclass, field
+from io import StringIO
+
+import numpy as np
+
+from helpers.compare import Answer, expect_all
+from helpers.feedback import NotAttempted, Wrong, checker
+
+__all__ = ["exercise", "run", "Answer", "expect_all", "LearnerError", "Exercise", "REGISTRY"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One registered exercise: its id ("5.1"), title, lesson number and the name of its check."""
+
+    id: str
+    title: str
+    lesson: int
+    check: str
+
+
+REGISTRY = {}                                                    # exercise id -> Exercise
+
+
+def exercise(id, title):
+    """Declare the check of exercise ``id``: the decorated function receives what the learner wrote.
+
+    It returns a short sentence saying what was verified, or raises
+    :class:`~helpers.feedback.NotAttempted` / :class:`~helpers.feedback.Wrong`.
+    """
+    def decorate(fn):
+        if id in REGISTRY and REGISTRY[id].check != fn.__name__:
+            raise ValueError(f"exercise {id} is declared twice: {REGISTRY[id].check} and {fn.__name__}")
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def guarded(*args, **kwargs):
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError:
+                raise Wrong(f"{fn.__name__} needs what you wrote for this exercise: "
+                            f"{fn.__name__}({', '.join(signature.parameters)})") from None
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return fn(*args, **kwargs)
+
+        REGISTRY[id] = Exercise(id, title, int(id.split(".")[0]), fn.__name__)
+        return checker(id)(guarded)
+    return decorate
+
+
+# ---------------------------------------------------------------- calling the learner's code
+
+def run(fn, *args, returns, name=None, shapes=None):
+    """Call the learner's ``fn`` on copies of ``args``; return its results as {name: value}.
+
+    ``returns`` names the results in the order the function must return them
+    (one name: the value itself).  ``shapes`` maps names of the arrays the
+    function works with to their shapes, for the dimension analysis of a
+    product that does not fit.  Raises NotAttempted while ``fn`` (or a line
+    it runs) is still the placeholder, and Wrong with one sentence otherwise.
+    """
+    name = name or _function_name(fn)
+    if fn is ...:
+        raise NotAttempted
+    if not callable(fn):
+        raise Wrong(f"{name} should be a function (def {name}(...): ...), got {_kind(fn)}")
+    given = _copies(args)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = fn(*given)
+    except (NotAttempted, Wrong):
+        raise
+    except Exception as error:                                   # the learner's code failed: say how
+        LearnerError.of(error).raise_for(name, shapes)
+    _unchanged(fn, name, args, given)
+    return _unpack(name, out, tuple(returns))
+
+
+def _function_name(fn):
+    """Return the learner's name for ``fn`` ("affine_backward", "MatMul.forward"), or "your function"."""
+    qualname = getattr(fn, "__qualname__", "")
+    parts = qualname.split(".")
+    return qualname if qualname and all(part.isidentifier() for part in parts) else "your function"
+
+
+def _copies(args):
+    """Return deep copies of the arguments, so the learner's function can never change ours."""
+    try:
+        return copy.deepcopy(args)
+    except Exception:                                            # an uncopyable argument: hand it over as is
+        return args
+
+
+def _parameter_names(fn, count):
+    """Return the learner's own names for the first ``count`` parameters, or arg 1, arg 2, …."""
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+
+
+def _unchanged(fn, name, originals, given):
+    """Raise Wrong naming the first argument the learner's function changed in place."""
+    for label, before, after in zip(_parameter_names(fn, len(originals)), originals, given):
+        key = _first_change(before, after)
+        if key is None:
+            continue
+        where = label + "".join(f"[{k!r}]" for k in key)
+        shared = (f" — even a copied container ({label}.copy(), dict({label})) shares its arrays with {label}"
+                  if key else "")
+        raise Wrong(f"{name} changed {where} in place (with +=, -=, *= or an assignment into it){shared}; "
+                    "the caller may still need it, for example at a fork: compute a new array instead")
+
+
+def _first_change(before, after, path=()):
+    """Return the path (tuple of keys) to the first array that differs, or None when nothing changed."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in before:
+            found = _first_change(before[key], after.get(key), path + (key,))
+            if found is not None:
+                return found
+        return None
+    if isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
+        for k, (b, a) in enumerate(zip(before, after)):
+            found = _first_change(b, a, path + (k,))
+            if found is not None:
+                return found
+        return None
+    if isinstance(before, np.ndarray):
+        same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
+            before, after, equal_nan=before.dtype.kind == "f")
+        return None if same else path
+    return None
+
+
+def _unpack(name, out, returns):
+    """Return {result name: value} from what the learner's function returned."""
+    wanted = ", ".join(returns)
+    if out is None:
+        raise Wrong(f"{name} returned None — did you forget the `return` line?")
+    if out is ...:
+        raise NotAttempted
+    if len(returns) == 1:
+        if isinstance(out, tuple) and len(out) == 1:
+            raise Wrong(f"{name} returned a tuple holding one value (a trailing comma?); return {wanted} itself")
+        return {returns[0]: out}
+    if not isinstance(out, (tuple, list)):
+        raise Wrong(f"{name} should return {len(returns)} values, ({wanted}), but returned one {_kind(out)}: "
+                    f"end with `return {wanted}`")
+    if len(out) != len(returns):
+        raise Wrong(f"{name} returned {len(out)} values; it should return {len(returns)}: ({wanted}), in that order")
+    return dict(zip(returns, out))
+
+
+def _kind(obj):
+    """Return a few words naming what ``obj`` is, without calling anything on it that could fail."""
+    if isinstance(obj, np.ndarray):
+        return f"array of shape {obj.shape}"
+    return type(obj).__name__
+
+
+# ---------------------------------------------------------------- the learner's exception, as data
+
+_NOT_LEARNERS = tuple({os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+                       *(sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "purelib", "platlib"))})
+
+
+@dataclass(frozen=True)
+class LearnerError:
+    """What went wrong in the learner's code: read off the exception object and the learner's frame."""
+
+    kind: str                                    # "NameError", "ValueError", …
+    text: str                                    # the exception's own words, shown only as a last resort
+    line: int | None = None                      # the learner's failing line, and its code
+    code: str = ""
+    missing: str | None = None                   # the name a NameError / AttributeError is about
+    unbound: bool = False                        # the name is local but not assigned yet
+    placeholders: tuple = ()                     # names on that line that still hold `...`
+    shapes: dict = field(default_factory=dict)   # arrays on that line: name -> shape
+    axis: tuple | None = None                    # (axis, ndim) of an AxisError
+
+    @classmethod
+    def of(cls, error):
+        """Return the LearnerError for ``error``, raised by the learner's code."""
+        frame, line = _learner_frame(error)
+        code = linecache.getline(frame.f_code.co_filename, line).strip() if frame else ""
+        used = _names_in(code)
+        local = frame.f_locals if frame else {}
+        return cls(
+            kind=type(error).__name__, text=str(error), line=line, code=code,
+            missing=getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
+            unbound=isinstance(error, UnboundLocalError),
+            placeholders=tuple(n for n in used if local.get(n, None) is ...),
+            shapes={n: np.shape(local[n]) for n in used if isinstance(local.get(n), np.ndarray)},
+            axis=(error.axis, error.ndim) if isinstance(error, np.exceptions.AxisError) else None)
+
+    @property
+    def where(self):
+        """' on line 3 (`dx = dout @ W`)', or '' when the failing line is not the learner's."""
+        if self.line is None:
+            return ""
+        return f" on line {self.line} (`{self.code}`)" if self.code else f" on line {self.line}"
+
+    def raise_for(self, name, shapes=None):
+        """Raise NotAttempted or Wrong with the one sentence that explains this failure of ``name``."""
+        if self.placeholders:
+            names, one = " and ".join(self.placeholders), len(self.placeholders) == 1
+            raise NotAttempted(f"{names} {'is' if one else 'are'} still `...` (the placeholder), but a line of "
+                               f"{name} already computes with {'it' if one else 'them'}: fill in the lines in "
+                               "order, then run this check again.")
+        raise Wrong(self.sentence(name, shapes))
+
+    def sentence(self, name, shapes=None):
+        """Return the learner-facing sentence for this failure of ``name``."""
+        if self.unbound:
+            return (f"{name} uses {self.missing} before giving it a value{self.where}: compute it on an earlier "
+                    "line (in a backward pass, a gradient is ready only after every gate that uses it has run)")
+        if self.kind == "NameError":
+            return (f"{name} uses the name {self.missing}, which is not defined inside it{self.where}: "
+                    "everything it needs must come in through its arguments (or the cache it is given)")
+        if self.kind == "AttributeError" and self.missing:
+            return f"{name} asks for .{self.missing} of something that has no such attribute{self.where}"
+        if self.axis is not None:
+            axis, ndim = self.axis
+            return f"{name} uses axis {axis}{self.where}, but that array has only {ndim} dimension{'s' * (ndim != 1)}"
+        if self.kind == "ValueError" and len(self.shapes) >= 2 and _misfit(self.shapes, self.code):
+            return self._misfit_sentence(name, shapes)
+        if self.kind == "TypeError" and "^" in self.code:
+            return f"{name} raised TypeError{self.where}: in Python a power is written ** (^ is bitwise xor)"
+        if self.kind == "IndexError":
+            return f"{name} indexes past the end of an array{self.where}{self._shape_note()}"
+        return f"{name} raised {self.kind}{self.where}: {self.text}"
+
+    def _shape_note(self):
+        return "; shapes there: " + ", ".join(f"{n} {s}" for n, s in self.shapes.items()) if self.shapes else ""
+
+    def _misfit_sentence(self, name, shapes):
+        there = ", ".join(f"{n} is {_dims(s)}" for n, s in self.shapes.items())
+        if "@" in self.code or "dot(" in self.code or "matmul" in self.code:
+            want = ""
+            if shapes:
+                want = " — and the result must be " + ", ".join(f"{n} {_dims(s)}" for n, s in shapes.items())
+            return (f"the shapes in a matrix product do not fit{self.where}: {there}. (a, b) @ (b, c) gives "
+                    f"(a, c){want}: write the shapes down and find the operand order and the .T that fit")
+        return (f"the shapes do not fit{self.where}: {there}. `*` and `+` work element by element and need "
+                "shapes that broadcast; a matrix product is written @")
+
+
+def _dims(shape):
+    return "×".join(map(str, shape)) if len(shape) > 1 else str(shape)
+
+
+def _misfit(shapes, code):
+    """Return True when the arrays on the failing line cannot all be combined as its operators need."""
+    if "@" in code or "dot(" in code or "matmul" in code:
+        return True
+    try:
+        np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        return True
+    return False
+
+
+def _names_in(code):
+    """Return the plain names (not attributes) used on one line of code, in order, without repeats."""
+    names, previous = [], None
+    try:
+        for token in tokenize.generate_tokens(StringIO(code).readline):
+            if token.type == tokenize.NAME and previous != "." and token.string not in names:
+                names.append(token.string)
+            previous = token.string
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return names
+
+
+def _learner_frame(error):
+    """Return (frame, line number) of the deepest frame of the learner's own code (not numpy's, not ours)."""
+    tb, found = error.__traceback__, (None, None)
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_NOT_LEARNERS):
+            found = tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+    return found
