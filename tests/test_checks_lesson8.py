@@ -3,6 +3,7 @@
 Each exercise's classic wrong attempts are listed as data (a function, and the words its diagnosis must
 contain), so the list doubles as the catalogue of mistakes the lesson is built to catch.
 """
+import re
 import warnings
 
 import numpy as np
@@ -138,7 +139,7 @@ SOFTMAX_MISTAKES = [
     (lambda s: np.full(s.shape, np.nan), ["nan"]),
     (_raises(ZeroDivisionError("division by zero")), ["raised ZeroDivisionError"]),
     (lambda s: softmax(s) if s.shape[0] == s.shape[1] else max_no_keepdims(s),
-     ["raised ValueError", "line", "lost its axis", "keepdims=True gives (N, 1)"]),
+     ["raised ValueError", "s.max(axis=1)", "without keepdims", "keepdims=True gives (N, 1)"]),
     ("softmax", ["should be a function"]),
 ]
 
@@ -202,6 +203,7 @@ CE_MISTAKES = [
     (lambda p, y: -np.log(p[y]).mean(axis=1), ["wrong shape"]),
     (lambda p, y: [ce(p, y)], ["single number", "float(...)"]),
     (lambda p, y: -np.log(p[y, np.arange(len(y))]).mean(), ["indexes past the end", "p is 5×4"]),
+    (lambda p, y: -np.log(p * y).mean(), ["do not fit"]),
     (lambda p, y: 2 * ce(p, y), ["not the right value"]),
     (lambda p, y: None, ["None"]),
     (lambda p, y: "loss", ["not a string"]),
@@ -300,6 +302,20 @@ def test_8_3_upstream_is_not_one():
     assert stages_case()[2] != 1
 
 
+def stages_dS_without_keepdims(dL, cache):
+    """The learner's lines as written, with the sum for dS losing its axis; the next line cannot broadcast."""
+    y, e, S, p = cache
+    N = len(y)
+    dpicked = -dL / N * np.ones(N)
+    dlogp = np.zeros_like(p)
+    dlogp[np.arange(N), y] = dpicked
+    dp = dlogp / p
+    dS = -(dp * e / S ** 2).sum(axis=1)
+    de = dp / S + dS
+    dz = de * e
+    return dpicked, dlogp, dp, dS, de, dz
+
+
 def _dlogp_at(columns_of):
     def dlogp(dL, y, e, S, p, N, got):
         out = np.zeros_like(p)
@@ -324,8 +340,7 @@ STAGE_MISTAKES = [
      ["dlogp", "one entry per row"]),
     (stages(dp=lambda dL, y, e, S, p, N, got: got["dlogp"] * p), ["dp", "divide by p"]),
     (stages(dp=lambda dL, y, e, S, p, N, got: got["dlogp"]), ["dp", "1 / p, is missing"]),
-    (stages(dS=lambda dL, y, e, S, p, N, got: -(got["dp"] * e / S ** 2).sum(axis=1)),
-     ["do not fit", "lost its axis", "keepdims=True gives (N, 1)"]),
+    (stages_dS_without_keepdims, ["do not fit", "dS is (5,)", "without keepdims", "keepdims=True gives (N, 1)"]),
     (stages(dS=lambda dL, y, e, S, p, N, got: -(got["dp"] * e / S ** 2)), ["dS", "broadcast shape", "axis 1"]),
     (stages(dS=lambda dL, y, e, S, p, N, got: -(got["dp"] * e / S ** 2).sum(axis=0, keepdims=True)),
      ["dS", "wrong axes"]),
@@ -597,7 +612,6 @@ def test_8_5_changing_dout_in_place_is_named():
 ])
 def test_messages_print_no_numbers_of_the_answer(check, wrong):
     """A diagnosis names the symptom and the concept; it never prints the reference's numbers."""
-    import re
     message = check.evaluate(wrong).message
     assert not re.search(r"\d\.\d{3,}", message), message
 

@@ -22,7 +22,6 @@ underflowed, and repeated indices lost by ``dx[idx] += dout``.
 import numpy as np
 
 from helpers.checks.harness import Answer, LearnerError, exercise, expect_all, run
-from helpers.compare import as_numbers, expect
 from helpers.engine import Value
 from helpers.feedback import Wrong
 
@@ -36,9 +35,10 @@ ONE_MAX = ("one max for the whole batch is not enough: in a row whose scores are
            "underflows to 0, and 0 / 0 is nan. Shift each row by its own max: s.max(axis=1, keepdims=True)")
 KEEPDIMS = ("A row's max or sum without keepdims has shape (N,), and numpy lines (N,) up with the last axis — "
             "the classes — not with the rows. Keep the reduced axis: keepdims=True gives (N, 1)")
-LOST_AXIS = ("An array of shape (N,) next to one of shape (N, C) is most likely a row's max or sum that lost its "
-             "axis: numpy lines (N,) up with the last axis — the classes — not with the rows. Keep the reduced "
-             "axis: keepdims=True gives (N, 1)")
+LOST_AXIS = ("This is most likely a row's max or sum without keepdims: it has shape (N,), and numpy lines (N,) up "
+             "with the last axis — the classes — not with the rows. Keep the reduced axis: keepdims=True gives "
+             "(N, 1)")
+LABELS = ("y", "labels", "label")                                 # (N,) arrays of class numbers, not lost axes
 COLUMNS = ("[:, y] picks column y[k] of every row, an N × N block; indexing with [np.arange(N), y] pairs each "
            "row with its own label")
 
@@ -50,7 +50,8 @@ def _run(fn, *args, returns, rows):
 
     ``rows`` is N.  The harness words the failure from the exception; the lost
     ``keepdims`` behind it is read off the failing line: an (N,) array next to
-    an (N, C) one, or a reduction over axis 1 without keepdims.
+    an (N, C) one (the labels y aside), or a reduction over axis 1 without
+    keepdims.
     """
     try:
         return run(fn, *args, returns=returns)
@@ -58,7 +59,7 @@ def _run(fn, *args, returns, rows):
         error = failure.__context__                               # the learner's own exception, if it raised one
         if isinstance(error, ValueError):
             learner = LearnerError.of(error)
-            shapes = learner.shapes.values()
+            shapes = [shape for name, shape in learner.shapes.items() if name not in LABELS]
             lost = (rows,) in shapes and any(len(shape) == 2 and shape[0] == rows and shape[1] != 1
                                              for shape in shapes)
             reduced = any(f"axis={axis}" in learner.code.replace(" ", "") for axis in (1, -1))
@@ -181,7 +182,7 @@ def check_cross_entropy(cross_entropy):
     """Check cross_entropy(p, y) -> L, the mean of −log p[n, y[n]] over a batch of 5 with 4 classes."""
     p, y = ce_case()
     n = len(y)
-    L = _run(cross_entropy, p, y, returns=("L",), rows=n)["L"]
+    L = run(cross_entropy, p, y, returns=("L",))["L"]
     reference = -(Value(p).log()[np.arange(n), y].mean())
     each = -np.log(p[np.arange(n), y])
     got = _numbers(L)
@@ -358,7 +359,7 @@ def index_case():
 def check_index_backward(index_backward):
     """Check index_backward(dout, idx, shape) -> dx for out = x[idx], x (4, 3), idx (6,) with repeats."""
     x, idx, dout = index_case()
-    dx = _run(index_backward, dout, idx, x.shape, returns=("dx",), rows=len(idx))["dx"]
+    dx = run(index_backward, dout, idx, x.shape, returns=("dx",))["dx"]
     v = Value(x)
     v[idx].backward(seed=dout)
     lost = np.zeros(x.shape)
