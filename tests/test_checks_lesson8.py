@@ -644,3 +644,24 @@ def test_bad_functions_are_named(check, learner, says):
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 def test_a_check_called_without_the_answer_says_what_it_needs(check):
     assert_wrong(check, says="needs what you wrote for this exercise")
+
+
+# ---------------------------------------------------------------- the notebook and the declarations agree
+
+def test_every_exercise_has_its_heading_and_its_check_cell():
+    """Each declared 8.k is headed '### Exercise 8.k — <its title>' in both notebooks, and its check is called."""
+    from pathlib import Path
+
+    import nbformat
+
+    from helpers.checks import registry
+    root = Path(__file__).resolve().parent.parent
+    declared = [e for e in registry() if e.lesson == 8]
+    assert [e.id for e in declared] == ["8.1", "8.2", "8.3", "8.4", "8.5"]
+    for folder in ("solutions", "notebooks"):
+        cells = nbformat.read(root / folder / "08_softmax_cross_entropy.ipynb", as_version=4).cells
+        headings = [line for cell in cells if cell.cell_type == "markdown" for line in cell.source.splitlines()
+                    if line.startswith("### Exercise")]
+        calls = [cell.source.strip() for cell in cells if cell.cell_type == "code" and cell.source.startswith("check_")]
+        assert headings == [f"### Exercise {e.id} — {e.title}" for e in declared], folder
+        assert [call.split("(")[0] for call in calls] == [e.check for e in declared], folder
