@@ -446,6 +446,16 @@ def _naive_loss(s, y):
     return -np.log(e[np.arange(len(y)), y] / e.sum(axis=1)).mean()
 
 
+def _naive_both(s, y):
+    """No shift anywhere: log Σ exp s overflows to inf, and so does the loss."""
+    N = len(y)
+    e = np.exp(s)
+    L = np.mean(np.log(e.sum(axis=1)) - s[np.arange(N), y])
+    p = e / e.sum(axis=1, keepdims=True)
+    p[np.arange(N), y] -= 1
+    return L, p / N
+
+
 def _naive_grad(s, y):
     e = np.exp(s)
     p = e / e.sum(axis=1, keepdims=True)
@@ -480,6 +490,7 @@ FUSED_MISTAKES = [
     (_fused(lambda p, onehot, N, y: (p - onehot) / N ** 2), ["ds", "divided by N = 5 once too often"]),
     (_fused(lambda p, onehot, N, y: 2 * (p - onehot) / N), ["ds", "constant factor"]),
     (_naive_grad, ["ds", "nan or inf", "overflows", "own max"]),
+    (_naive_both, ["L is inf", "overflows", "own max"]),
     (_fused(lambda p, onehot, N, y: (p - onehot) / N, loss=_log_of_p), ["L is inf", "underflows", "z − log"]),
     (_fused(lambda p, onehot, N, y: (p - onehot) / N, loss=_naive_loss), ["L is", "overflows"]),
     (_fused(lambda p, onehot, N, y: (p - onehot) / N, loss=lambda s, y: softmax_ce(s, y)[0] * len(y)),

@@ -311,15 +311,16 @@ def check_softmax_ce(softmax_ce):
     by_batch = np.exp(s - s.max(axis=0, keepdims=True))
     by_batch = by_batch / by_batch.sum(axis=0, keepdims=True)
 
-    loss = _numbers(got["L"])
+    loss, grad = _numbers(got["L"]), _numbers(got["ds"])
+    overflowed = grad is not None and grad.shape == s.shape and not np.isfinite(grad).all()
     if loss is not None and loss.size == 1 and not np.isfinite(loss).all():
-        if np.isposinf(loss).all():
-            raise Wrong("L is inf: in the last row the label's score is far below the row's max, so its "
-                        "probability underflows to exactly 0, and −log 0 = inf. Compute log p as z − log(Σ exp z) "
-                        "(log-softmax) instead of taking the log of p")
-        raise Wrong(f"L is nan: {OVERFLOW}")
-    grad = _numbers(got["ds"])
-    if grad is not None and grad.shape == s.shape and not np.isfinite(grad).all():
+        if np.isposinf(loss).all() and not overflowed:           # ds is stable, so most likely log of p = 0
+            raise Wrong("L is inf. In the last row the label's score is far below the row's max, so its "
+                        "probability underflows to exactly 0, and −log 0 = inf (an exp of a score near 1000 without "
+                        "a shift would give inf too). Shift each row by its max and compute log p as "
+                        "z − log(Σ exp z), log-softmax, instead of taking the log of p")
+        raise Wrong(f"L is {float(loss.reshape(-1)[0])}: {OVERFLOW}")
+    if overflowed:
         raise Wrong(f"ds has nan or inf in the row with scores near 1000: {OVERFLOW}")
     expect_all(
         Answer("L", got["L"], g["L"].data, mistakes=[
