@@ -90,7 +90,7 @@ def as_numbers(name, answer, shape=None):
     return array
 
 
-def _shape_mistake(name, got, expected, unsummed):
+def _shape_mistake(name, got, expected, unsummed, labels=()):
     """Explain why ``got`` has the wrong shape, naming the likely mistake."""
     eshape, gshape = expected.shape, got.shape
     if expected.ndim == 0 and got.size == 1:
@@ -107,20 +107,14 @@ def _shape_mistake(name, got, expected, unsummed):
                     "size-1 axis — sum without keepdims=True (or drop the axis with .reshape)")
         return f"{name} has the right numbers in the wrong shape: expected {eshape}, got {gshape}"
     if unsummed is not None and close(got, unsummed):
-        axes = _right_axes(expected, unsummed)
-        return (f"{name} still has the broadcast shape {gshape}; {name} itself has shape {eshape}. "
-                f"It was copied along {_axes(axes)} in the forward pass, so sum its gradient over {_axes(axes)}")
+        return _unsummed(name, gshape, eshape, _right_axes(expected, unsummed), labels)
     if unsummed is not None:
         found = _wrong_axes(got, unsummed)
         if found is not None:
-            return (f"{name} is summed over the wrong axes: you summed over {_axes(found)}, "
-                    f"but {name} (shape {eshape}) was broadcast along {_axes(_right_axes(expected, unsummed))}")
+            return _wrong_axes_sentence(name, found, _right_axes(expected, unsummed), eshape, labels)
     try:
         if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
-            axes = _summed_axes(eshape, gshape)
-            return (f"{name} still has the broadcast shape {gshape}; {name} itself has shape {eshape}. "
-                    f"It was copied along {_axes(axes)} in the forward pass, so sum its gradient "
-                    f"over {_axes(axes)}")
+            return _unsummed(name, gshape, eshape, _summed_axes(eshape, gshape), labels)
     except ValueError:
         pass
     if got.ndim != expected.ndim:
@@ -129,6 +123,34 @@ def _shape_mistake(name, got, expected, unsummed):
     dims = [i for i, (e, g) in enumerate(zip(eshape, gshape)) if e != g]
     which = ", ".join(f"dimension {i} should be {eshape[i]}, not {gshape[i]}" for i in dims)
     return f"{name} has the wrong shape: expected {eshape}, got {gshape} ({which})"
+
+
+def _var(name):
+    """Return the variable a gradient belongs to ("b" for "db"), or "the input"."""
+    return name[1:] if name[:1] == "d" and name[1:].isidentifier() else "the input"
+
+
+def _unsummed(name, gshape, eshape, axes, labels=()):
+    """Say that ``name`` still has the broadcast shape and must be summed over ``axes``."""
+    var, ax = _var(name), _axes(axes, labels)
+    kept = [a for a in axes if a >= len(gshape) - len(eshape)]  # stretched size-1 axes: they stay
+    keep = f", keeping {_axes(kept, labels)} as length 1 (keepdims=True)" if kept else ""
+    return (f"{name} still has the broadcast shape {gshape}, but {var} has shape {eshape}: {var} was "
+            f"copied along {ax} in the forward pass, so sum its gradient over {ax}{keep}")
+
+
+def _wrong_axes_sentence(name, found, right, eshape, labels=()):
+    """Say that ``name`` was summed over ``found`` where ``right`` are the axes it was broadcast along."""
+    var = _var(name)
+    text = (f"{name} is summed over the wrong axes: you summed over {_axes(found, labels)}, "
+            f"but {var} (shape {eshape}) was broadcast along {_axes(right, labels)}")
+    extra, missing = [a for a in found if a not in right], [a for a in right if a not in found]
+    if extra:
+        text += f": keep {_axes(extra, labels)} — {var} has its own entry for each position along it"
+    if missing:
+        them = "it" if len(missing) == 1 else "them"
+        text += f"{';' if extra else ':'} also sum over {_axes(missing, labels)} — {var} was copied along {them} too"
+    return text
 
 
 def _summed_axes(shape, big_shape):
@@ -148,9 +170,10 @@ def _wrong_axes(got, unsummed):
     return None
 
 
-def _axes(axes):
-    """Return "axis 0" or "axes 0, 2, 3"."""
-    return f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+def _axes(axes, labels=()):
+    """Return "axis 0" or "axes 0, 2, 3", and the axes' names when ``labels`` gives them: "axis 1 (C)"."""
+    text = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+    return text + f" ({', '.join(labels[a] for a in axes)})" if len(labels) > max(axes) else text
 
 
 def _right_axes(expected, unsummed):
@@ -169,7 +192,11 @@ class Answer:
     answer without it where the two do not simply multiply), ``unsummed``
     (the gradient before a sum over broadcast axes), ``shares`` ((branch,
     share) pairs when the variable feeds several gates, to name a gradient
-    overwritten at a fork) and ``n`` (the batch size, to name a missing 1/N).
+    overwritten at a fork), ``n`` (the batch size, to name a missing 1/N) and
+    ``labels`` (names of the axes, ("N", "C", "H", "W"), for sentences about them).
+    ``upstream_name`` names the upstream gradient in that message ("dout"), and
+    ``where`` says where in the computation the answer belongs ("stage (7)
+    invden = 1 / den"), to start its message with.
     """
 
     name: str
@@ -182,15 +209,19 @@ class Answer:
     shares: tuple = ()
     n: int | None = None
     what: str | None = None
+    labels: tuple = ()
+    upstream_name: str | None = None
+    where: str | None = None
 
 
 def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None, upstream=None, local=None,
-           shares=(), n=None):
+           shares=(), n=None, labels=(), upstream_name=None):
     """Raise NotAttempted or Wrong unless ``answer`` matches ``expected``.
 
     ``mistakes`` lists (value a mistake would give, explanation); the first
-    that matches is named.  The other options are those of :class:`Answer`.
-    ``what`` replaces "{name} is wrong" as the start of a generic message.
+    that matches is named, whatever its shape.  The other options are those
+    of :class:`Answer`.  ``what`` replaces "{name} is wrong" as the start of a
+    generic message.
     """
     expected = np.asarray(expected, dtype=np.float64)
     if upstream is not None and isinstance(answer, np.ndarray) and answer.dtype == bool:
@@ -198,16 +229,16 @@ def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None, ups
                     "gradient times that mask")
     got = as_numbers(name, answer, expected.shape)
     unsummed = None if unsummed is None else np.asarray(unsummed, dtype=np.float64)
-    if got.shape != expected.shape:
-        raise Wrong(_shape_mistake(name, got, expected, unsummed))
-    if close(got, expected):
+    if got.shape == expected.shape and close(got, expected):
         return
-    for value, explanation in mistakes:
+    for value, explanation in mistakes:                          # a declared mistake may have its own shape
         if _same(got, value):
             raise Wrong(f"{name} is wrong: {explanation}")
+    if got.shape != expected.shape:
+        raise Wrong(_shape_mistake(name, got, expected, unsummed, labels))
     for diagnose in (_fork, _upstream, _axes_diagnosis, _sign_or_transpose, _zero, _factor):
         found = diagnose(name, got, expected, upstream=upstream, local=local, unsummed=unsummed,
-                         shares=shares, n=n)
+                         shares=shares, n=n, labels=labels, upstream_name=upstream_name)
         if found:
             raise Wrong(found)
     start = what or f"{name} is wrong"
@@ -239,11 +270,12 @@ def _fork(name, got, expected, *, shares, **_):
                 lost = [labels[k] for k in range(len(shares)) if k not in kept]
                 return (f"{name} looks overwritten at a fork (= where += is needed): it feeds "
                         f"{len(shares)} gates ({', '.join(labels)}), so its gradient is the sum of their "
-                        f"shares, but the share through {_join(lost)} was lost")
+                        f"shares, but the share{'s' * (len(lost) > 1)} through {_join(lost)} "
+                        f"{'were' if len(lost) > 1 else 'was'} lost")
     return None
 
 
-def _upstream(name, got, expected, *, upstream, local, **_):
+def _upstream(name, got, expected, *, upstream, local, upstream_name=None, **_):
     """Name a missing upstream factor: the answer is the local gradient alone."""
     if upstream is None:
         return None
@@ -251,19 +283,19 @@ def _upstream(name, got, expected, *, upstream, local, **_):
     if local is None and upstream.shape == expected.shape and np.all(np.abs(upstream) > 1e-12):
         local = expected / upstream
     if local is not None and _same(got, local):
+        named = f" (the upstream gradient {upstream_name})" if upstream_name else ""
         return (f"{name} is missing the upstream factor: it is the local gradient alone, but the chain rule "
-                "multiplies the local gradient by the gradient arriving from above")
+                f"multiplies the local gradient by the gradient arriving from above{named}")
     return None
 
 
-def _axes_diagnosis(name, got, expected, *, unsummed, **_):
+def _axes_diagnosis(name, got, expected, *, unsummed, labels=(), **_):
     if unsummed is None:
         return None
     found = _wrong_axes(got, unsummed)
     if found is None:
         return None
-    return (f"{name} is summed over the wrong axes: you summed over {_axes(found)}, but "
-            f"{name} was broadcast along {_axes(_right_axes(expected, unsummed))}")
+    return _wrong_axes_sentence(name, found, _right_axes(expected, unsummed), expected.shape, labels)
 
 
 def _sign_or_transpose(name, got, expected, **_):
@@ -346,7 +378,8 @@ def in_order(steps, *, order="backward"):
     return done
 
 
-def expect_all(*answers, order="backward", expected=None, mistakes=None, unsummed=None, backward=True):
+def expect_all(*answers, order="backward", expected=None, mistakes=None, unsummed=None, backward=True,
+               returns=None):
     """Check named answers in order and return a sentence saying how many are right.
 
     Give :class:`Answer` records in backward order (``order`` is "backward",
@@ -354,7 +387,9 @@ def expect_all(*answers, order="backward", expected=None, mistakes=None, unsumme
     the first wrong answer and says it is the first; two answers whose values
     belong to each other are named as swapped; when some answers still hold
     the placeholder and the rest are right, the exercise counts as not
-    attempted yet and the message says which are still to do.
+    attempted yet and the message says which are still to do.  ``returns``
+    names the answers in the order the learner's function returns them (for
+    the swapped message; by default, the order given).
 
     The older form ``expect_all({name: answer}, {name: reference}, mistakes=…,
     unsummed=…, backward=…)`` is still understood.
@@ -365,16 +400,26 @@ def expect_all(*answers, order="backward", expected=None, mistakes=None, unsumme
         answers = tuple(Answer(name, given.get(name, ...), reference, mistakes=mistakes.get(name, ()),
                                unsummed=unsummed.get(name)) for name, reference in expected.items())
         order = "backward" if backward else None
-    _swapped(answers)
-    done = in_order(((a.name, lambda a=a: expect(
-        a.name, a.got, a.expected, mistakes=a.mistakes, unsummed=a.unsummed, what=a.what, upstream=a.upstream,
-        local=a.local, shares=a.shares, n=a.n)) for a in answers), order=order)
+    _swapped(answers, returns)
+    done = in_order(((a.name, lambda a=a: _located(a)) for a in answers), order=order)
     if len(done) == 1:
         return f"{done[0]} is right"
     return "both are right" if len(done) == 2 else f"all {len(done)} are right"
 
 
-def _swapped(answers):
+def _located(a):
+    """Compare one Answer; a wrong one's message starts with where it belongs, when it says."""
+    try:
+        expect(a.name, a.got, a.expected, mistakes=a.mistakes, unsummed=a.unsummed, what=a.what,
+               upstream=a.upstream, local=a.local, shares=a.shares, n=a.n, labels=a.labels,
+               upstream_name=a.upstream_name)
+    except Wrong as mistake:
+        if a.where is None:
+            raise
+        raise Wrong(f"at {a.where}, {mistake}") from None
+
+
+def _swapped(answers, returns=None):
     """Raise Wrong when two answers hold each other's values (returned in the wrong order)."""
     def holds(answer, other):
         try:
@@ -391,5 +436,5 @@ def _swapped(answers):
         return any(_same(got, value) for value, _ in answer.mistakes)
     for a, b in itertools.combinations(answers, 2):
         if holds(a, b) and holds(b, a) and not holds(a, a) and not (named(a) or named(b)):
-            names = ", ".join(x.name for x in answers)
+            names = ", ".join(returns or [x.name for x in answers])
             raise Wrong(f"{a.name} and {b.name} are swapped: return them in the order ({names})")

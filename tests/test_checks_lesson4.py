@@ -6,8 +6,7 @@ import pytest
 
 from helpers.checks.lesson4 import (CACHE_NAMES, GRAD_NAMES, STAGED_POINTS, check_neuron_backward,
                                     check_sigmoid_backward, check_silu_backward, check_staged_backward,
-                                    check_staged_forward, neuron_reference, staged_circuit,
-                                    staged_reference)
+                                    check_staged_forward, graph, neuron_graph, staged_circuit)
 from helpers.engine import Value
 from helpers.gradcheck import numerical_gradient
 from tests.conftest import assert_correct, assert_not_attempted, assert_wrong
@@ -19,7 +18,8 @@ def sigmoid(z):
 
 # ---------------------------------------------------------------- the references the checks use
 def test_neuron_reference_is_the_worked_example():
-    f, dot, ddot, dx, dw = neuron_reference([2.0, -3.0, -3.0], [-1.0, -2.0])
+    n = neuron_graph([2.0, -3.0, -3.0], [-1.0, -2.0])
+    f, dot, ddot, dx, dw = n["f"].item(), n["dot"].item(), n["dot"].grad.item(), n["x"].grad, n["w"].grad
     assert dot == 1.0
     assert np.isclose(f, 0.7310585786300049)
     assert np.isclose(ddot, 0.19661193324148185)
@@ -29,12 +29,14 @@ def test_neuron_reference_is_the_worked_example():
 
 def test_staged_reference_matches_numerical_gradients():
     for x, y, df in STAGED_POINTS:
-        f, cache, grads = staged_reference(x, y, df)
+        nodes = graph(staged_circuit(x, y), df)
+        f, cache = nodes["f"].item(), {name: nodes[name].item() for name in CACHE_NAMES}
+        grads = {"d" + name: node.grad.item() for name, node in nodes.items()}
         assert np.isclose(f, (x + sigmoid(y)) / (sigmoid(x) + (x + y) ** 2))
         assert set(cache) == set(CACHE_NAMES) and set(grads) >= set(GRAD_NAMES)
         numeric = numerical_gradient(lambda v: staged_circuit(v[0], v[1]).item(), np.array([x, y])) * df
         assert np.allclose([grads["dx"], grads["dy"]], numeric, rtol=1e-6)
-    assert np.isclose(staged_reference(3.0, 4.0)[0], 0.07971588771237584)
+    assert np.isclose(staged_circuit(3.0, 4.0).item(), 0.07971588771237584)
 
 
 # ---------------------------------------------------------------- 4.1 the sigmoid gate
@@ -133,7 +135,7 @@ def test_4_2_placeholder():
     (neuron_with(dw=lambda df, w, x, f, d: np.append(x * d, 1.0)), "not 1"),
     (neuron_with(dw=lambda df, w, x, f, d: np.append(x * d, w[2] * d)), "added, not multiplied"),
     (neuron_with(dw=lambda df, w, x, f, d: -np.append(x, 1.0) * d), "wrong sign"),
-    (lambda df, cache: (0.2, [0.4, -0.6]), "three things"),
+    (lambda df, cache: (0.2, [0.4, -0.6]), "it should return 3: (ddot, dx, dw)"),
     (neuron_with(dx=lambda *a: None), "None"),
     (neuron_with(dx=lambda *a: "0.39, -0.59"), "string"),
     (neuron_with(dw=lambda df, w, x, f, d: [[x[0] * d, x[1] * d, d]]), "shape"),
@@ -188,16 +190,16 @@ def test_4_3_placeholder():
     (forward_with("sigx", lambda c: 1 / 1 + math.exp(-c["x"])), ["sigx", "divides before it adds"]),
     (forward_with("num", lambda c: c["x"] + c["sigx"]), "add sigy, not sigx"),
     (forward_with("den", lambda c: c["sigy"] + c["xpysqr"]), "add sigx, not sigy"),
-    (forward_with("xpysqr", lambda c: 0.0), ["xpysqr", "it is 0"]),
+    (forward_with("xpysqr", lambda c: 0.0), ["xpysqr", "is zero everywhere"]),
     (forward_with("num", lambda c: c["x"] + c["y"]), "add sigy, not y"),
     (forward_with("sigx", lambda c: sigmoid(c["y"])), ["sigx", "not of y"]),
     (forward_with("xpysqr", lambda c: 2 * c["xpy"]), "not 2·xpy"),
     (forward_with("xpysqr", lambda c: c["x"] ** 2 + c["y"] ** 2), "not x² + y²"),
-    (forward_with("den", lambda c: c["sigx"] + c["xpy"]), "add the square"),
+    (forward_with("den", lambda c: c["sigx"] + c["xpy"]), "add xpysqr, not xpy"),
     (forward_with("invden", lambda c: c["den"]), "reciprocal"),
     (lambda x, y: (staged_forward(x, y)[1]["num"] * staged_forward(x, y)[1]["den"], staged_forward(x, y)[1]),
      "not den"),
-    (lambda x, y: staged_forward(x, y)[0], "two things"),
+    (lambda x, y: staged_forward(x, y)[0], "should return 2 values, (f, cache)"),
     (lambda x, y: (staged_forward(x, y)[0], list(staged_forward(x, y)[1].values())), "dict"),
     (lambda x, y: (staged_forward(x, y)[0], {k: v for k, v in staged_forward(x, y)[1].items() if k != "sigx"}),
      "missing 'sigx'"),
@@ -266,28 +268,30 @@ SEED_BUG = backward_with(dy=lambda df, c, g: local(c, "sigy") * g["dsigy"])
 
 @pytest.mark.parametrize("wrong, says", [
     # overwrote at a fork
-    (SEED_BUG, ["stage (1) sigy = σ(y)", "overwrote", "dy += …", "y is used twice"]),
+    (SEED_BUG, ["stage (1) sigy = σ(y)", "dy looks overwritten at a fork", "+= is needed", "feeds 2 gates"]),
     (backward_with(dx=lambda df, c, g: local(c, "sigx") * g["dsigx"] + g["dnum"]),
-     ["stage (3) sigx = σ(x)", "overwrote the share through xpy", "dx += …"]),
+     ["stage (3) sigx = σ(x)", "the share through stage (4) xpy = x + y was lost", "+= is needed"]),
     (backward_with(dx=lambda df, c, g: g["dnum"]),
-     ["stage (2) num = x + sigy", "overwrote the shares through xpy and sigx"]),
-    (backward_with(dx=lambda df, c, g: g["dxpy"] + g["dnum"]), ["stage (3)", "missing its share through sigx"]),
+     ["stage (2) num = x + sigy", "the shares through stage (4) xpy = x + y and stage (3) sigx = σ(x) were lost"]),
+    (backward_with(dx=lambda df, c, g: g["dxpy"] + g["dnum"]),
+     ["its share through stage (3) sigx = σ(x) is missing", "dx += …"]),
     # missing upstream factor
     (backward_with(dnum=lambda df, c, g: c["invden"]), ["stage (8)", "dnum", "upstream gradient df"]),
     (backward_with(dden=lambda df, c, g: -1 / c["den"] ** 2), ["stage (7)", "upstream gradient dinvden"]),
     (backward_with(dxpy=lambda df, c, g: 2 * c["xpy"]), ["stage (5)", "upstream gradient dxpysqr"]),
     (backward_with(dx=lambda df, c, g: g["dxpy"] + local(c, "sigx") + g["dnum"]),
      ["stage (3)", "upstream factor dsigx is missing"]),
-    (backward_with(dsigy=lambda df, c, g: 1.0), ["stage (2)", "dsigy", "factor dnum is missing"]),
+    (backward_with(dsigy=lambda df, c, g: 1.0), ["stage (2)", "dsigy", "upstream gradient dnum"]),
     # sign error
-    (backward_with(dden=lambda df, c, g: 1 / c["den"] ** 2 * g["dinvden"]), ["stage (7) invden = 1 / den",
-                                                                          "sign error", "−1/den²"]),
+    (backward_with(dden=lambda df, c, g: 1 / c["den"] ** 2 * g["dinvden"]), ["at stage (7) invden = 1 / den",
+                                                                          "dden has the wrong sign",
+                                                                          "every entry is the negative"]),
     # wrong local gradient
     (backward_with(dx=lambda df, c, g: g["dxpy"] + local(c, "sigy") * g["dsigx"] + g["dnum"]),
      ["stage (3)", "wrong sigmoid"]),
     (backward_with(dy=lambda df, c, g: g["dxpy"] + local(c, "sigx") * g["dsigy"]), ["stage (1)", "wrong sigmoid"]),
     (backward_with(dxpy=lambda df, c, g: c["xpy"] * g["dxpysqr"]), ["stage (5) xpysqr = xpy²", "the 2 is missing"]),
-    (backward_with(dden=lambda df, c, g: -g["dinvden"] / c["den"]), ["stage (7)", "den squared"]),
+    (backward_with(dden=lambda df, c, g: -g["dinvden"] / c["den"]), ["stage (7)", "lowers the exponent by one"]),
     (backward_with(dnum=lambda df, c, g: c["num"] * df), ["stage (8)", "multiply swaps"]),
     (backward_with(dsigy=lambda df, c, g: local(c, "sigy") * g["dnum"]), ["stage (2)", "belongs to the next stage"]),
     (backward_with(dsigx=lambda df, c, g: g["dden"] / 2), ["stage (6)", "not half"]),
@@ -309,8 +313,8 @@ def test_4_4_wrong_answers(wrong, says):
 
 
 def test_4_4_names_the_right_gradients_before_the_first_wrong_one():
-    result = assert_wrong(check_staged_backward, SEED_BUG, says="dsigy before it are right")
-    assert result.message.startswith("the first stage that goes wrong, in backward order")
+    result = assert_wrong(check_staged_backward, SEED_BUG, says="dsigy, dx before it are right")
+    assert result.message.startswith("first wrong one in backward order")
 
 
 def cache_changer(df, cache):
@@ -321,14 +325,14 @@ def cache_changer(df, cache):
 @pytest.mark.parametrize("wrong, says", [
     (lambda df, c: None, "forget the `return`"),
     (lambda df, c: 1 / 0, "ZeroDivisionError"),
-    (lambda df, c: list(staged_backward(df, c).values()), "dict of gradients"),
+    (lambda df, c: list(staged_backward(df, c).values()), "should be a dict of values by name"),
     (lambda df, c: {k: v for k, v in staged_backward(df, c).items() if k != "dsigy"}, "missing 'dsigy'"),
     (backward_with(dden=lambda *a: "−0.0016"), ["dden", "string"]),
     (backward_with(dx=lambda *a: None), ["dx", "None"]),
     (backward_with(dy=lambda *a: float("nan")), ["dy", "nan"]),
-    (backward_with(dx=lambda df, c, g: [g["dx"], g["dx"]]), "one number"),
+    (backward_with(dx=lambda df, c, g: [g["dx"], g["dx"]]), "expected () (0-d), got (2,)"),
     (backward_with(dxpy=lambda df, c, g: Value(g["dxpy"])), "Value"),
-    (cache_changer, "changed the cache"),
+    (cache_changer, "changed cache['x'] in place"),
     ("staged_backward", "should be a function"),
 ])
 def test_4_4_bad_input(wrong, says):
@@ -352,8 +356,8 @@ def test_4_5_placeholder():
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda dout, c: dout * c[1], ["only the share through the multiply", "+="]),
-    (lambda dout, c: dout * c[0] * (1 - c[1]) * c[1], ["overwritten", "used twice"]),
+    (lambda dout, c: dout * c[1], ["its share through s = σ(x) is missing", "+="]),
+    (lambda dout, c: dout * c[0] * (1 - c[1]) * c[1], ["overwritten", "feeds 2 gates"]),
     (lambda dout, c: c[1] + c[0] * (1 - c[1]) * c[1], "upstream gradient dout"),
     (lambda dout, c: dout * (c[1] + c[0] * (1 - c[0]) * c[0]), "used the input x"),
     (lambda dout, c: dout * (c[1] + (1 - c[1]) * c[1]), "multiply swaps"),
@@ -383,7 +387,7 @@ def test_4_3_swapped_inputs_in_the_cache():
     def swapped(x, y):
         f, c = staged_forward(x, y)
         return f, dict(c, x=y, y=x)
-    assert_wrong(check_staged_forward, swapped, says="x and y are swapped")
+    assert_wrong(check_staged_forward, swapped, says="cache['x'] and cache['y'] are swapped")
 
 
 # ---------------------------------------------------------------- the lesson's own solution cells
@@ -399,8 +403,12 @@ def solution_function(name):
 
 
 def load(source, name):
+    """Define ``name`` from ``source`` as a notebook cell does, its lines known to linecache."""
+    import linecache
+    filename = f"<cell {name} {hash(source)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"math": math, "np": np}
-    exec(compile(source, f"<solution {name}>", "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
 
 
@@ -418,4 +426,123 @@ def test_the_notebook_solution_with_the_seed_bug_fails_at_stage_1():
     assert "dy += (1 - sigy) * sigy * dsigy" in source
     broken = load(source.replace("dy += (1 - sigy) * sigy * dsigy", "dy = (1 - sigy) * sigy * dsigy"),
                   "staged_backward")
-    assert_wrong(check_staged_backward, broken, says=["stage (1) sigy = σ(y)", "overwrote", "+="])
+    assert_wrong(check_staged_backward, broken, says=["stage (1) sigy = σ(y)", "overwritten", "+="])
+
+
+# ---------------------------------------------------------------- bad input: one line each, no traceback
+def raises(*args):
+    return {}["no such key"]
+
+
+def sigmoid_in_place(dout, cache):
+    cache[1][0, 0] = 0.5
+    return sigmoid_backward(dout, cache)
+
+
+def neuron_in_place(df, cache):
+    cache[0][2] = 0.0
+    return neuron_backward(df, cache)
+
+
+def silu_in_place(dout, cache):
+    dout += 1.0
+    return silu_backward(dout - 1.0, cache)
+
+
+@pytest.mark.parametrize("check, wrong, says", [
+    (check_sigmoid_backward, lambda dout, c: None, "forget the `return`"),
+    (check_sigmoid_backward, lambda dout, c: "dout * (1 - s) * s", "not a string"),
+    (check_sigmoid_backward, lambda dout, c: dout * np.nan, "nan"),
+    (check_sigmoid_backward, raises, ["raised KeyError", "line"]),
+    (check_sigmoid_backward, sigmoid_in_place, "changed cache[1] in place"),
+    (check_neuron_backward, lambda df, c: None, "forget the `return`"),
+    (check_neuron_backward, neuron_with(ddot=lambda *a: "0.2"), ["ddot", "not a string"]),
+    (check_neuron_backward, neuron_with(dw=lambda *a: np.full(3, np.nan)), ["dw", "nan"]),
+    (check_neuron_backward, raises, "raised KeyError"),
+    (check_neuron_backward, neuron_in_place, "changed cache[0] in place"),
+    (check_staged_forward, lambda x, y: None, "forget the `return`"),
+    (check_staged_forward, lambda x, y: (staged_forward(x, y)[0], dict(staged_forward(x, y)[1], num="x + sigy")),
+     ["num", "not a string"]),
+    (check_staged_forward, forward_with("sigx", lambda c: float("nan")), ["sigx", "nan"]),
+    (check_staged_forward, raises, "raised KeyError"),
+    (check_staged_backward, lambda df, c: None, "forget the `return`"),
+    (check_staged_backward, backward_with(dnum=lambda *a: "invden * df"), ["dnum", "not a string"]),
+    (check_staged_backward, backward_with(dsigx=lambda *a: float("nan")), ["dsigx", "nan"]),
+    (check_staged_backward, raises, "raised KeyError"),
+    (check_staged_backward, cache_changer, "changed cache['x'] in place"),
+    (check_silu_backward, lambda dout, c: None, "forget the `return`"),
+    (check_silu_backward, lambda dout, c: "s * dout", "not a string"),
+    (check_silu_backward, lambda dout, c: silu_backward(dout, c) * np.nan, "nan"),
+    (check_silu_backward, raises, "raised KeyError"),
+    (check_silu_backward, silu_in_place, "changed dout in place"),
+])
+def test_bad_input_is_one_line(check, wrong, says):
+    result = assert_wrong(check, wrong, says=says)
+    assert "\n" not in result.message and "Traceback" not in result.message
+
+
+# ---------------------------------------------------------------- learners' reports
+# 4.4: the learner filled each placeholder line of the exercise notebook with one formula
+ONE_FORMULA_PER_LINE = {"dnum": "invden * df", "dinvden": "num * df", "dden": "-dinvden / den ** 2", "dsigx": "dden",
+                        "dxpysqr": "dden", "dxpy": "2 * xpy * dxpysqr", "dsigy": "dnum",
+                        "dx": "dxpy + (1 - sigx) * sigx * dsigx + dnum", "dy": "dxpy + (1 - sigy) * sigy * dsigy"}
+
+
+def exercise_cell(name):
+    """Return the source of the exercise notebook's cell that defines ``name``, placeholders and all."""
+    import nbformat
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "04_staged_computation.ipynb"
+    return next(cell.source for cell in nbformat.read(path, as_version=4).cells
+                if cell.cell_type == "code" and cell.source.startswith(f"def {name}("))
+
+
+def fill(source, formulas, order=None):
+    """Fill each `name = ...` placeholder line with one formula, keeping the lines (or putting them in ``order``)."""
+    import re
+    lines = re.findall(r"^( +)(\w+) = \.\.\.  # YOUR CODE HERE$", source, re.M)
+    block = "\n".join(f"{lines[0][0]}{name} = {formulas[name]}" for name in (order or [n for _, n in lines]))
+    start = source.index(f"{lines[0][0]}{lines[0][1]} = ...")
+    end = source.index("\n", source.index(f"{lines[-1][1]} = ...  # YOUR CODE HERE"))
+    return source[:start] + block + source[end:]
+
+
+def test_4_4_placeholders_come_in_backward_order_so_one_formula_per_line_runs():
+    source = exercise_cell("staged_backward")
+    assert [name for name in GRAD_NAMES if f"{name} = ...  # YOUR CODE HERE" in source] == list(GRAD_NAMES)
+    assert source.index("dsigy = ...") < source.index("dx = ...") < source.index("dy = ...")
+    assert_correct(check_staged_backward, load(fill(source, ONE_FORMULA_PER_LINE), "staged_backward"))
+
+
+def test_4_4_the_old_placeholder_order_used_dsigy_before_it_had_a_value():
+    old_order = ["dnum", "dinvden", "dden", "dsigx", "dxpysqr", "dxpy", "dx", "dy", "dsigy"]
+    attempt = load(fill(exercise_cell("staged_backward"), ONE_FORMULA_PER_LINE, old_order), "staged_backward")
+    assert_wrong(check_staged_backward, attempt, says=["uses dsigy before giving it a value",
+                                                       "(`dy = dxpy + (1 - sigy) * sigy * dsigy`)"])
+
+
+# 4.1: the learner recomputed σ from z and was praised for using the cached output s
+def sigmoid_backward_from_z(dout, cache):
+    z, s = cache
+    dz = dout * (1 - 1 / (1 + np.exp(-z))) * (1 / (1 + np.exp(-z)))
+    return dz
+
+
+def test_4_1_praises_the_cached_output_only_when_it_was_used():
+    recomputed = check_sigmoid_backward.evaluate(sigmoid_backward_from_z)
+    assert recomputed.outcome == "correct" and "from the cached output s" not in recomputed.message
+    assert "the cache holds s = σ(z) already" in recomputed.message
+    cached = check_sigmoid_backward.evaluate(sigmoid_backward)
+    assert cached.outcome == "correct" and "from the cached output s" in cached.message
+
+
+# 4.3: the learner's bare `return ...` was called wrong, where every other check says "not attempted"
+def staged_forward_bare(x, y):
+    return ...
+
+
+def test_4_3_a_bare_placeholder_is_not_attempted():
+    result = check_staged_forward.evaluate(staged_forward_bare)
+    assert result.outcome == "not attempted", result.text
+    assert_not_attempted(check_staged_forward, lambda x, y: (..., ...))
+    assert_not_attempted(check_sigmoid_backward, lambda dout, cache: ...)    # as every other check does

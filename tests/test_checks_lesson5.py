@@ -45,28 +45,54 @@ def in_place(dD, W, X):
     return dW, dX
 
 
+# crashing attempts are functions of their own, so the line a message quotes is the learner's line alone
+def dD_X(dD, W, X):
+    return dD @ X, W.T @ dD
+
+
+def X_T_dD(dD, W, X):
+    return dD @ X.T, X.T @ dD
+
+
+def dD_W_T(dD, W, X):
+    return dD @ X.T, dD @ W.T
+
+
+def dot_X_T_dD(dD, W, X):
+    return np.dot(X.T, dD), W.T @ dD
+
+
+def times(dD, W, X):
+    return dD * X, W.T * dD
+
+
+def times_X_T(dD, W, X):
+    dW = dD * X.T
+    return dW, W.T.dot(dD)
+
+
 @pytest.mark.parametrize("wrong, says", [
     (lambda dD, W, X: (X @ dD.T, W.T @ dD), ["dW", "transposed", "expected shape (3, 5), got (5, 3)"]),
     (lambda dD, W, X: (dD @ X.T, dD.T @ W), ["dX", "transposed"]),
-    (lambda dD, W, X: (dD @ X, W.T @ dD), ["inner sizes must match", "operand order", "dD is 3×4"]),
-    (lambda dD, W, X: (dD @ X.T, X.T @ dD), ["inner sizes must match", "operand order"]),
-    (lambda dD, W, X: (dD @ X.T, dD @ W.T), ["inner sizes must match", "line"]),
-    (lambda dD, W, X: (np.dot(X.T, dD), W.T @ dD), ["not aligned", "inner sizes must match"]),
-    (lambda dD, W, X: (dD * X, W.T * dD), ["elementwise", "use @"]),
-    (lambda dD, W, X: (dD * X.T, W.T @ dD), "elementwise"),
-    (lambda dD, W, X: (np.ones_like(dD) @ X.T, W.T @ dD), ["dW", "missing upstream factor"]),
-    (lambda dD, W, X: (dD @ X.T, W.T @ np.ones_like(dD)), ["dX", "missing upstream factor"]),
+    (dD_X, ["shapes in a matrix product do not fit", "operand order", "dD is 3×4"]),
+    (X_T_dD, ["shapes in a matrix product do not fit", "operand order"]),
+    (dD_W_T, ["shapes in a matrix product do not fit", "on line", "(`return dD @ X.T, dD @ W.T`)"]),
+    (dot_X_T_dD, ["shapes in a matrix product do not fit", "the result must be dW 3×5, dX 5×4"]),
+    (times, ["element by element", "a matrix product is written @"]),
+    (times_X_T, ["element by element", "dD is 3×4, X is 5×4"]),
+    (lambda dD, W, X: (np.ones_like(dD) @ X.T, W.T @ dD), ["dW", "missing the upstream factor"]),
+    (lambda dD, W, X: (dD @ X.T, W.T @ np.ones_like(dD)), ["dX", "missing the upstream factor"]),
     (lambda dD, W, X: ((W @ X) @ X.T, W.T @ dD), "forward value"),
     (lambda dD, W, X: (-(dD @ X.T), W.T @ dD), "wrong sign"),
     (lambda dD, W, X: (2 * dD @ X.T, W.T @ dD), "constant factor"),
     (lambda dD, W, X: (dD @ dD.T, W.T @ dD), ["wrong shape", "expected (3, 5), got (3, 3)",
                                              "dimension 1 should be 5, not 3"]),
     (lambda dD, W, X: (dD @ X.T, W.T @ W), "dimension 1 should be 4, not 5"),
-    (lambda dD, W, X: (W.T @ dD, dD @ X.T), "wrong order: return (dW, dX)"),
+    (lambda dD, W, X: (W.T @ dD, dD @ X.T), "dW and dX are swapped: return them in the order (dW, dX)"),
     (lambda dD, W, X: (dD @ X.T, W.T @ dD + 0.1), ["dX", "entries differ"]),
     (in_place, "changed dD in place"),
-    (lambda dD, W, X: dD @ X.T, "two arrays"),
-    (lambda dD, W, X: (dD @ X.T, W.T @ dD, None), "got 3 items"),
+    (lambda dD, W, X: dD @ X.T, "should return 2 values, (dW, dX)"),
+    (lambda dD, W, X: (dD @ X.T, W.T @ dD, None), "returned 3 values; it should return 2"),
     (lambda dD, W, X: None, "forget the `return`"),
     (lambda dD, W, X: (None, W.T @ dD), "dW is None"),
     (lambda dD, W, X: ([[1.0, 2.0]], W.T @ dD), "shape"),
@@ -111,21 +137,29 @@ def test_5_2_placeholder():
     assert_not_attempted(check_dX_entry, ...)
 
 
+def rows_for_k(W, dD, k, j):
+    return sum(W[k, i] * dD[i, j] for i in range(3))
+
+
+def dD_j_i(W, dD, k, j):
+    return sum(W[i, k] * dD[j, i] for i in range(3))
+
+
 @pytest.mark.parametrize("wrong, says", [
-    (lambda W, dD, k, j: sum(W[i, k] for i in range(3)), "missing upstream factor"),
-    (lambda W, dD, k, j: W[0, k] * dD[0, j], "only the first row"),
-    (overwrites, ["overwrote", "+="]),
-    (lambda W, dD, k, j: sum(W[k, i] * dD[i, j] for i in range(3)), ["IndexError", "index order"]),
-    (lambda W, dD, k, j: sum(W[i, k] * dD[j, i] for i in range(3)), ["IndexError", "index order"]),
+    (lambda W, dD, k, j: sum(W[i, k] for i in range(3)), "missing the upstream factor"),
+    (lambda W, dD, k, j: W[0, k] * dD[0, j], "the shares through D[1, j] and D[2, j] were lost"),
+    (overwrites, ["overwritten", "+= is needed"]),
+    (rows_for_k, ["indexes past the end of an array", "index order"]),
+    (dD_j_i, ["indexes past the end of an array", "index order"]),
     (lambda W, dD, k, j: W[:, k] * dD[:, j], "without adding them"),
-    (lambda W, dD, k, j: W.T @ dD, "one number"),
+    (lambda W, dD, k, j: W.T @ dD, "expected () (0-d), got (5, 4)"),
     (lambda W, dD, k, j: -dX_entry(W, dD, k, j), "wrong sign"),
     (lambda W, dD, k, j: dX_entry(W, dD, k, j) + (k == 2), ["entries differ", "(2, 0)"]),
     (mutates, "changed W in place"),
     (lambda W, dD, k, j: None, "forget the `return`"),
     (lambda W, dD, k, j: float("nan"), "nan"),
     (lambda W, dD, k, j: "0.5", "not a string"),
-    (lambda W, dD, k, j: [dX_entry(W, dD, k, j)], "one number"),
+    (lambda W, dD, k, j: [dX_entry(W, dD, k, j)], "should be a single number"),
 ])
 def test_5_2_wrong_answers(wrong, says):
     assert_wrong(check_dX_entry, wrong, says=says)
@@ -245,28 +279,48 @@ def scales_dD(self, dD):
     return self.W.T @ dD
 
 
+def forward_X_W(self, X):
+    self.X = X
+    return X @ self.W
+
+
+def forward_times(self, X):
+    self.X = X
+    return self.W * X
+
+
+def dW_of_notebook_X(self, dD):
+    self.dW = dD @ NOTEBOOK_X.T
+    return self.W.T @ dD
+
+
+def dW_times(self, dD):
+    self.dW = dD * self.X
+    return self.W.T @ dD
+
+
 @pytest.mark.parametrize("wrong, says", [
-    (variant(forward=lambda self, X: X @ self.W), ["inner sizes must match", "self.W, self.X"]),
-    (variant(forward=lambda self, X: self.W * X), ["elementwise", "use @"]),
+    (variant(forward=forward_X_W), ["matrix product do not fit", "X is 5×4, self.W is 3×5", "operand order"]),
+    (variant(forward=forward_times), ["element by element", "a matrix product is written @"]),
     (variant(forward=lambda self, X: setattr(self, "X", X) or X.T @ self.W.T), ["D", "transposed"]),
     (variant(forward=lambda self, X: None), "forget the `return`"),
     (variant(backward=backward_with(lambda self, dD: self.X @ dD.T, RIGHT_DX)), ["dW", "transposed"]),
     (variant(backward=backward_with(RIGHT_DW, lambda self, dD: dD.T @ self.W)), ["dX", "transposed"]),
     (variant(backward=backward_with(RIGHT_DW, lambda self, dD: self.W.T @ np.ones_like(dD))),
-     ["dX", "missing upstream factor"]),
+     ["dX", "missing the upstream factor"]),
     (variant(backward=backward_with(lambda self, dD: np.ones_like(dD) @ self.X.T, RIGHT_DX)),
-     ["dW", "missing upstream factor"]),
-    (variant(backward=backward_with(lambda self, dD: dD @ NOTEBOOK_X.T, RIGHT_DX)),
-     ["inner sizes must match", "not variables from the notebook"]),
-    (variant(backward=backward_with(lambda self, dD: dD * self.X, RIGHT_DX)), "elementwise"),
+     ["dW", "missing the upstream factor"]),
+    (variant(backward=dW_of_notebook_X), ["matrix product do not fit", "NOTEBOOK_X is a variable from the notebook",
+                                          "use the layer's own arrays (self.W, self.X)"]),
+    (variant(backward=dW_times), ["element by element", "dD is 3×4, self.X is 5×4"]),
     (variant(backward=backward_with(lambda self, dD: self.W.T @ dD, lambda self, dD: dD @ self.X.T)),
-     "mixed up the two gradients"),
+     "dW and dX are swapped"),
     (variant(backward=backward_with(lambda self, dD: dD @ self.X.T[:, :3], RIGHT_DX)),
      "dimension 1 should be 5, not 3"),
-    (variant(backward=global_X), ["line", "uses X", "variable from the notebook: write self.X"]),
-    (variant(backward=local_X), ["inner sizes must match", "operand order"]),
-    (variant(backward=bare_W), ["NameError", "inside backward, W is not defined", "self.W"]),
-    (variant(backward=undefined_name), ["NameError", "name 'dout' is not defined"]),
+    (variant(backward=global_X), ["on line", "the layer's own array is self.X, not X", "variable from the notebook"]),
+    (variant(backward=local_X), ["matrix product do not fit", "operand order"]),
+    (variant(backward=bare_W), ["backward uses the name W", "not defined inside it", "write self.W"]),
+    (variant(backward=undefined_name), ["backward uses the name dout", "not defined inside it"]),
     (variant(backward=scales_dD), "changed dD in place"),
     (variant(backward=steps_in_backward), "changed self.W"),
     (variant(forward=caches_once), "latest forward"),
@@ -366,8 +420,8 @@ def replaces_with_minus(self, lr):
     (variant(__init__=no_copy_init), "array passed to MatMul(W)"),
     (variant(update=nan_update), "nan"),
     (variant(update=to_none), "is None"),
-    (variant(update=crashes), "raised AttributeError"),
-    (variant(update=bare_dW), ["NameError", "inside update, dW is not defined", "self.dW"]),
+    (variant(update=crashes), "update asks for .grad of something that has no such attribute"),
+    (variant(update=bare_dW), ["update uses the name dW", "not defined inside it", "write self.dW"]),
     (variant(update=transposed_step), ["could not be broadcast", "self.dW (made by backward) has it already"]),
     (variant(update=replaces), ["replaced the weights by the step", "old W minus"]),
     (variant(update=replaces_with_minus), "replaced the weights by the step"),
@@ -375,3 +429,54 @@ def replaces_with_minus(self, lr):
 ])
 def test_5_4_wrong_answers(wrong, says):
     assert_wrong(check_matmul_update, wrong, says=says)
+
+
+# ---------------------------------------------------------------- bad input: one line each, no traceback
+def raises(*args):
+    return {}["no such key"]
+
+
+def string_step(self, lr):
+    self.W = "W - lr * dW"
+
+
+@pytest.mark.parametrize("check, wrong, says", [
+    (check_matmul_backward, lambda dD, W, X: None, "forget the `return`"),
+    (check_matmul_backward, lambda dD, W, X: (dD @ X.T, "W.T @ dD"), ["dX", "not a string"]),
+    (check_matmul_backward, lambda dD, W, X: (dD @ X.T, W.T @ dD * np.nan), ["dX", "nan"]),
+    (check_matmul_backward, raises, ["raised KeyError", "on line"]),
+    (check_matmul_backward, in_place, "changed dD in place"),
+    (check_dX_entry, lambda W, dD, k, j: None, "forget the `return`"),
+    (check_dX_entry, lambda W, dD, k, j: "W[i, k] * dD[i, j]", "not a string"),
+    (check_dX_entry, lambda W, dD, k, j: np.nan, "nan"),
+    (check_dX_entry, raises, "raised KeyError"),
+    (check_dX_entry, mutates, "changed W in place"),
+    (check_matmul_layer, variant(forward=lambda self, X: None), "forget the `return`"),
+    (check_matmul_layer, variant(forward=lambda self, X: setattr(self, "X", X) or "W X"), ["D", "not a string"]),
+    (check_matmul_layer, variant(backward=backward_with(RIGHT_DW, lambda self, dD: np.full((5, 4), np.nan))),
+     ["dX", "nan"]),
+    (check_matmul_layer, variant(backward=raises), "raised KeyError"),
+    (check_matmul_layer, variant(backward=scales_dD), "changed dD in place"),
+    (check_matmul_update, variant(update=to_none), "is None"),
+    (check_matmul_update, variant(update=string_step), "not a string"),
+    (check_matmul_update, variant(update=nan_update), "nan"),
+    (check_matmul_update, variant(update=raises), "raised KeyError"),
+    (check_matmul_update, variant(update=steps_dW), "changed self.dW"),
+])
+def test_bad_input_is_one_line(check, wrong, says):
+    result = assert_wrong(check, wrong, says=says)
+    assert "\n" not in result.message and "Traceback" not in result.message
+
+
+# 5.3: the learner used the layer's own arrays, yet was told to use them
+def dW_own_arrays_wrong_order(self, dD):
+    dW = self.X.T @ dD
+    self.dW = dW
+    return self.W.T @ dD
+
+
+@pytest.mark.parametrize("attempt", [forward_X_W, dW_own_arrays_wrong_order])
+def test_5_3_says_use_the_layer_s_arrays_only_when_the_line_does_not(attempt):
+    wrong = variant(forward=attempt) if attempt is forward_X_W else variant(backward=attempt)
+    result = assert_wrong(check_matmul_layer, wrong, says=["matrix product do not fit", "operand order"])
+    assert "notebook" not in result.message and "own arrays" not in result.message

@@ -43,6 +43,21 @@ def keepdims_bias(dout, cache):
     return dout @ W.T, x.T @ dout, dout.sum(axis=0, keepdims=True)
 
 
+def dx_untransposed(dout, cache):
+    x, W, b = cache
+    return dout @ W, x.T @ dout, dout.sum(axis=0)
+
+
+def dW_untransposed(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, x @ dout, dout.sum(axis=0)
+
+
+def dW_with_dot(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, np.dot(x, dout), dout.sum(axis=0)
+
+
 def mutating(dout, cache):
     x, W, b = cache
     dout *= 1.0
@@ -52,31 +67,34 @@ def mutating(dout, cache):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout), ["db", "not summed", "axis 0 (N)"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout),
+     ["db", "still has the broadcast shape (2, 3)", "axis 0 (N)"]),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=1)), ["wrong axes", "axis 1 (M)"]),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum()), ["wrong axes", "axes 0 and 1", "Keep axis 1"]),
-    (keepdims_bias, "keepdims=True left size-1 axes in"),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.mean(axis=0)), "a sum, not a mean"),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, np.ones_like(dout).sum(axis=0)), "upstream gradient"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum()), ["wrong axes", "axes 0, 1 (N, M)", "keep axis 1 (M)"]),
+    (keepdims_bias, ["extra size-1 axis", "without keepdims=True"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.mean(axis=0)), "a mean where a sum belongs"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, np.ones_like(dout).sum(axis=0)), ["db", "upstream factor"]),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout[0]), "first row's gradient only"),
     (lambda dout, c: (dout @ c[1].T, dout.T @ c[0], dout.sum(axis=0)), ["dW", "transposed"]),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ np.ones_like(dout), dout.sum(axis=0)), ["dW", "upstream"]),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout / 2, dout.sum(axis=0)), ["dW", "divided by N; the layer adds up"]),
-    (lambda dout, c: (np.ones_like(dout) @ c[1].T, c[0].T @ dout, dout.sum(axis=0)), ["dx", "upstream"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ np.ones_like(dout), dout.sum(axis=0)), ["dW", "upstream factor"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout / 2, dout.sum(axis=0)), ["dW", "divided by N: the layer adds up"]),
+    (lambda dout, c: (np.ones_like(dout) @ c[1].T, c[0].T @ dout, dout.sum(axis=0)), ["dx", "upstream factor"]),
     (lambda dout, c: (c[1] @ dout.T, c[0].T @ dout, dout.sum(axis=0)), ["dx", "transposed"]),
-    (mutating, "changed W in place"),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout), "should return 3 gradients"),
-    (lambda dout, c: dout.sum(axis=0), "should return 3 gradients"),
+    (mutating, ["changed W (cache[1]) in place", "set to 0"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout), "it should return 3: (dx, dW, db)"),
+    (lambda dout, c: dout.sum(axis=0), "should return 3 values, (dx, dW, db)"),
+    (lambda dout, c: (c[0].T @ dout, dout @ c[1].T, dout.sum(axis=0)),
+     "dW and dx are swapped: return them in the order (dx, dW, db)"),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, None), ["db", "None"]),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, "db"), "not a string"),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, [1.0, np.nan, 2.0]), "nan"),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, [1.0, 2.0]), "shape"),
     (lambda dout: dout, "TypeError"),
     ("affine", "should be a function"),
-    (lambda dout, c: (dout @ c[1], c[0].T @ dout, dout.sum(axis=0)),
-     ["inner sizes do not match", "(a, b) @ (b, c) gives (a, c)", "dx must have x's shape"]),
-    (lambda dout, c: (dout @ c[1].T, c[0] @ dout, dout.sum(axis=0)), ["inner sizes", "lesson 5"]),
-    (lambda dout, c: (dout @ c[1].T, np.dot(c[0], dout), dout.sum(axis=0)), ["not aligned", "inner sizes"]),
+    (dx_untransposed, ["matrix product do not fit", "dout is 2×3, W is 4×3", "(a, b) @ (b, c) gives (a, c)",
+                       "the result must be dx 2×4, dW 4×3"]),
+    (dW_untransposed, ["matrix product do not fit", "x is 2×4", "dW 4×3"]),
+    (dW_with_dot, ["matrix product do not fit", "(`return dout @ W.T, np.dot(x, dout)"]),
 ])
 def test_6_1_wrong(wrong, says):
     assert_wrong(check_affine_backward, wrong, says=says)
@@ -110,7 +128,8 @@ def divide_in_place(dout, x, axis):
     (lambda dout, x, axis: np.ones_like(x) * np.expand_dims(dout, axis) * x.shape[axis], "divides by 2"),
     (lambda dout, x, axis: np.ones_like(x) / x.shape[axis], "upstream gradient dout is missing"),
     (lambda dout, x, axis: dout / x.shape[axis], ["dout's shape", "spread it back"]),
-    (lambda dout, x, axis: np.ones_like(x) * dout / x.shape[axis], ["could not be broadcast", "np.expand_dims"]),
+    (lambda dout, x, axis: np.ones_like(x) * dout / x.shape[axis],
+     ["shapes do not fit", "dout is (2,), x is 2×3", "With axis=1", "np.expand_dims"]),
     (divide_in_place, "changed dout in place"),
     (lambda dout, x, axis: -mean_backward(dout, x, axis), "wrong sign"),
     (lambda dout, x, axis: None, "forget the `return`"),
@@ -118,7 +137,7 @@ def divide_in_place(dout, x, axis):
     (lambda dout, x, axis: mean_backward(dout, x, axis).T, "transposed"),
     (lambda dout, x, axis: mean_backward(dout, x, axis) > 0, "True/False"),
     (lambda dout, x, axis: np.expand_dims(dout, axis) / x.shape[axis],
-     ["has shape (1, 3)", "not yet spread", "broadcast the result to x's shape"]),
+     ["the averaged axis is back, with length 1", "not yet spread", "broadcast the result to x's shape"]),
 ])
 def test_6_2_wrong(wrong, says):
     assert_wrong(check_mean_backward, wrong, says=says)
@@ -169,24 +188,26 @@ def dz_aliases_dout(dout, cache):
 
 @pytest.mark.parametrize("wrong, says", [
     (relu_bias(dx=lambda dout, x, b, z: dout * (x > 0)), ["dx", "ReLU's own input z = x + b"]),
-    (relu_bias(dx=lambda dout, x, b, z: dout * (dout > 0)), ["dx", "not from the sign of the gradient"]),
+    (relu_bias(dx=lambda dout, x, b, z: dout * (dout > 0)),
+     ["dx", "sign of the gradient", "passes negative gradients too"]),
     (relu_bias(dx=lambda dout, x, b, z: dout * (z >= 0)), "z > 0, not z >= 0"),
-    (relu_bias(dx=lambda dout, x, b, z: (z > 0).astype(float)), ["dx", "upstream gradient is missing"]),
+    (relu_bias(dx=lambda dout, x, b, z: (z > 0).astype(float)), ["dx", "missing the upstream factor"]),
+    (relu_bias(dx=lambda dout, x, b, z: z > 0), ["dx is True/False", "upstream gradient times that mask"]),
     (relu_bias(dx=lambda dout, x, b, z: dout), "mask is missing"),
-    (relu_bias(dx=lambda dout, x, b, z: dout * np.maximum(z, 0)), "relu(z) itself"),
+    (relu_bias(dx=lambda dout, x, b, z: dout * np.maximum(z, 0)), "activation relu(z)"),
     (relu_bias(dx=lambda dout, x, b, z: (dout * (z > 0)).sum(axis=0)),
-     ["dx has shape (3,)", "Only an input that was broadcast", "x was not"]),
+     ["dx is wrong", "only a broadcast input's gradient is summed", "x had the output's full shape"]),
     (relu_bias(db=lambda dout, x, b, z: dout.sum(axis=0)), ["db", "mask dout first"]),
-    (relu_bias(db=lambda dout, x, b, z: dout * (z > 0)), ["db", "not summed", "axis 0 (N)"]),
+    (relu_bias(db=lambda dout, x, b, z: dout * (z > 0)), ["db", "still has the broadcast shape", "axis 0 (N)"]),
     (relu_bias(db=lambda dout, x, b, z: (dout * (z > 0)).sum(axis=1)), ["db", "wrong axes", "axis 1 (D)"]),
-    (relu_bias(db=lambda dout, x, b, z: (dout * (z > 0)).sum(axis=0, keepdims=True)), "keepdims=True"),
-    (relu_bias(db=lambda dout, x, b, z: (dout * (z > 0)).mean(axis=0)), "a sum, not a mean"),
-    (relu_bias(db=lambda dout, x, b, z: (z > 0).sum(axis=0)), ["db", "upstream gradient is missing"]),
-    (z_in_place, ["changed x (in the cache) in place", "does not copy"]),
+    (relu_bias(db=lambda dout, x, b, z: (dout * (z > 0)).sum(axis=0, keepdims=True)), "without keepdims=True"),
+    (relu_bias(db=lambda dout, x, b, z: (dout * (z > 0)).mean(axis=0)), "a mean where a sum belongs"),
+    (relu_bias(db=lambda dout, x, b, z: (z > 0).sum(axis=0)), ["db", "missing the upstream factor"]),
+    (z_in_place, ["changed x (cache[0]) in place", "does not copy"]),
     (dz_aliases_dout, "changed dout in place"),
     (lambda dout, cache: (dout * (cache[0] + cache[1] > 0), None), ["db", "None"]),
-    (lambda dout, cache: (dout * (cache[0] > cache[1]),), "should return 2 gradients, (dx, db); got 1 value"),
-    (lambda dout, cache: (dout * (dout + cache[1][:2] > 0), 0), ["could not be broadcast", "shape (3,)"]),
+    (lambda dout, cache: (dout * (cache[0] > cache[1]),), "returned 1 value; it should return 2: (dx, db)"),
+    (lambda dout, cache: (dout * (dout + cache[1][:2] > 0), 0), ["raised ValueError", "could not be broadcast"]),
 ])
 def test_6_3_wrong(wrong, says):
     assert_wrong(check_relu_bias_backward, wrong, says=says)
@@ -226,39 +247,43 @@ def scale_in_place(dout, cache):
 @pytest.mark.parametrize("wrong, says", [
     # db
     (bn(db=lambda dout, x_hat, g: dout.sum(axis=(0, 1, 2, 3))),
-     ["db", "wrong axes", "axes 0, 1, 2 and 3 (N, C, H, W)", "Keep axis 1 (C)"]),
-    (bn(db=lambda dout, x_hat, g: dout.sum()), ["db", "Keep axis 1 (C)"]),
-    (bn(db=lambda dout, x_hat, g: dout), ["db", "not summed", "axes 0, 2 and 3 (N, H, W)"]),
-    (bn(db=lambda dout, x_hat, g: dout.sum(axis=(2, 3))), ["db", "Also sum over axis 0 (N)"]),
-    (bn(db=lambda dout, x_hat, g: dout.sum(axis=0)), ["db", "Also sum over axes 2 and 3 (H, W)", "along them too"]),
-    (bn(db=lambda dout, x_hat, g: dout.sum(axis=(0, 2, 3), keepdims=True)), ["db", "keepdims=True left"]),
-    (bn(db=lambda dout, x_hat, g: dout.mean(axis=(0, 2, 3))), ["db", "a sum, not a mean"]),
+     ["db", "wrong axes", "axes 0, 1, 2, 3 (N, C, H, W)", "keep axis 1 (C)"]),
+    (bn(db=lambda dout, x_hat, g: dout.sum()), ["db", "keep axis 1 (C)"]),
+    (bn(db=lambda dout, x_hat, g: dout), ["db", "still has the broadcast shape", "axes 0, 2, 3 (N, H, W)"]),
+    (bn(db=lambda dout, x_hat, g: dout.sum(axis=(2, 3))), ["db", "also sum over axis 0 (N)"]),
+    (bn(db=lambda dout, x_hat, g: dout.sum(axis=0)), ["db", "also sum over axes 2, 3 (H, W)", "along them too"]),
+    (bn(db=lambda dout, x_hat, g: dout.sum(axis=(0, 2, 3), keepdims=True)), ["db", "without keepdims=True"]),
+    (bn(db=lambda dout, x_hat, g: dout.mean(axis=(0, 2, 3))), ["db", "a mean where a sum belongs"]),
     (bn(db=lambda dout, x_hat, g: (dout * x_hat).sum(axis=(0, 2, 3))), ["db", "dg's formula"]),
     # dg
-    (bn(dg=lambda dout, x_hat, g: (dout * x_hat).sum(axis=(0, 1, 2, 3))), ["dg", "Keep axis 1 (C)"]),
-    (bn(dg=lambda dout, x_hat, g: dout * x_hat), ["dg", "not summed"]),
+    (bn(dg=lambda dout, x_hat, g: (dout * x_hat).sum(axis=(0, 1, 2, 3))), ["dg", "keep axis 1 (C)"]),
+    (bn(dg=lambda dout, x_hat, g: dout * x_hat), ["dg", "still has the broadcast shape"]),
     (bn(dg=lambda dout, x_hat, g: (dout * x_hat).sum(axis=(1, 2, 3))),
-     ["dg", "Keep axis 1 (C)", "Also sum over axis 0 (N)"]),
+     ["dg", "keep axis 1 (C)", "also sum over axis 0 (N)"]),
     (bn(dg=lambda dout, x_hat, g: dout.sum(axis=(0, 2, 3))), ["dg", "that is db"]),
-    (bn(dg=lambda dout, x_hat, g: x_hat.sum(axis=(0, 2, 3))), ["dg", "upstream gradient is missing"]),
-    (bn(dg=lambda dout, x_hat, g: (dout * x_hat).mean(axis=(0, 2, 3))), ["dg", "a sum, not a mean"]),
+    (bn(dg=lambda dout, x_hat, g: x_hat.sum(axis=(0, 2, 3))), ["dg", "missing the upstream factor"]),
+    (bn(dg=lambda dout, x_hat, g: (dout * x_hat).mean(axis=(0, 2, 3))), ["dg", "a mean where a sum belongs"]),
     (bn(dg=lambda dout, x_hat, g: (dout * g[:, None, None]).sum(axis=(0, 2, 3))), ["dg", "multiply swaps"]),
     # dx_hat
     (bn(dx_hat=lambda dout, x_hat, g: dout), ["dx_hat", "factor g is missing"]),
     (bn(dx_hat=lambda dout, x_hat, g: dout * x_hat), ["dx_hat", "the *other* factor"]),
     (bn(dx_hat=lambda dout, x_hat, g: np.broadcast_to(g[:, None, None], dout.shape)),
-     ["dx_hat", "upstream gradient is missing"]),
-    (bn(dx_hat=lambda dout, x_hat, g: dout * g), ["could not be broadcast", "g[:, None, None]"]),
+     ["dx_hat", "missing the upstream factor"]),
+    (bn(dx_hat=lambda dout, x_hat, g: dout * g), ["shapes do not fit", "g is (3,)", "g[:, None, None]"]),
     (bn(dx_hat=lambda dout, x_hat, g: (dout * g[:, None, None]).sum(axis=(0, 2, 3))),
-     ["dx_hat", "Only an input that was broadcast"]),
+     ["dx_hat", "only a broadcast input's gradient is summed"]),
     (bn(dx_hat=lambda dout, x_hat, g: dout * g[:, None, None] * 2), ["dx_hat", "constant factor"]),
     # shapes, mutation, bad input
-    (hard_coded_channels, ["cannot reshape", "line"]),
-    (scale_in_place, "changed x_hat (in the cache) in place"),
+    (hard_coded_channels, ["shapes do not fit", "(`return dout * g.reshape(3, 1, 1)", "g is (2,)",
+                          "g[:, None, None] (shape (2, 1, 1))"]),
+    (scale_in_place, "changed x_hat (cache[0]) in place"),
     (bn(dg=lambda dout, x_hat, g: "dg"), ["dg", "string"]),
     (bn(dg=lambda dout, x_hat, g: [0.0] * len(g)), ["dg", "zero everywhere"]),
     (bn(dg=lambda dout, x_hat, g: np.full(len(g), np.nan)), ["dg", "nan"]),
-    (lambda dout, cache: [dout], "should return 3 gradients"),
+    (lambda dout, cache: [dout], "returned 1 value; it should return 3"),
+    (bn(dx_hat=lambda dout, x_hat, g: (dout * x_hat).sum(axis=(0, 2, 3)),
+        dg=lambda dout, x_hat, g: dout * g[:, None, None]),
+     "dg and dx_hat are swapped: return them in the order (dx_hat, dg, db)"),
 ])
 def test_6_4_wrong(wrong, says):
     assert_wrong(check_bn_affine_backward, wrong, says=says)
@@ -394,28 +419,107 @@ def always_axis_0(grad, shape):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda grad, shape: grad, ["a new leading axis", "nothing was summed"]),
-    (leading_only, ["stretched size-1 axis (one number per row)", "keepdims=True"]),
-    (stretched_only, ["a new leading axis (a bias added to every row)", "sum away the new leading axis"]),
-    (no_keepdims, ["size-1 axes were lost", "keepdims=True"]),
-    (keeps_leading, ["kept as length 1", "without keepdims"]),
+    (lambda grad, shape: grad, ["a new leading axis", "still has the broadcast shape (4, 3)"]),
+    (leading_only, ["stretched size-1 axis (one number per row)", "keeping axis 1 as length 1 (keepdims=True)"]),
+    (stretched_only, ["a new leading axis (a bias added to every row)", "sum its gradient over axis 0"]),
+    (no_keepdims, ["size-1 axis was lost", "keepdims=True"]),
+    (keeps_leading, ["extra size-1 axis", "without keepdims"]),
     (lambda grad, shape: one_or_the_other(grad, shape, prefer_leading=True),
-     ["(2, 3, 4, 5), (3, 1, 1)", "new leading axis is summed away, but not the stretched size-1 axes 2 and 3"]),
+     ["(2, 3, 4, 5) and shape (3, 1, 1)", "you summed over axis 0", "also sum over axes 2, 3"]),
     (lambda grad, shape: one_or_the_other(grad, shape, prefer_leading=False),
-     ["(2, 3, 4, 5), (3, 1, 1)", "stretched size-1 axes are summed, but not the new leading axis"]),
-    (with_mean, "sum, not mean"),
+     ["(2, 3, 4, 5) and shape (3, 1, 1)", "you summed over axes 2, 3", "also sum over axis 0"]),
+    (with_mean, "a mean where a sum belongs"),
     (first_copy, "one copy only"),
     (everything, "sums over every axis"),
     (always_axis_0, ["no broadcast at all", "return grad as it is"]),
-    (numbered_in_grad, ["AxisError", "(2, 3, 4, 5)", "Mind the two numberings", "not i + leading"]),
-    (numbered_in_shape_too_early, ["(3, 1, 1)", "counted in shape's numbering, axes 1 and 2",
-                                   "there they are axes 2 and 3", "Sum the new leading axes away first"]),
-    (loop_loses_axes, ["(2, 1)", "size-1 axes were lost"]),
+    (numbered_in_grad, ["uses axis 3", "has only 3 dimensions", "(2, 3, 4, 5)", "Mind the two numberings",
+                        "not i + leading"]),
+    (numbered_in_shape_too_early, ["(3, 1, 1)", "counted in shape's numbering, axes 1, 2",
+                                   "where they are axes 2, 3", "Sum the new leading axes away first"]),
+    (loop_loses_axes, ["(2, 1)", "size-1 axis was lost"]),
     (in_place, "changed grad in place"),
     (lambda grad, shape: np.resize(grad, shape), "is wrong"),
-    (lambda grad, shape: grad.reshape(shape), "ValueError"),
+    (lambda grad, shape: grad.reshape(shape), "raised ValueError"),
     (lambda grad, shape: None, "forget the `return`"),
     (lambda grad, shape: str(grad), "string"),
 ])
 def test_6_5_wrong(wrong, says):
     assert_wrong(check_unbroadcast, wrong, says=says)
+
+
+# ---------------------------------------------------------------- bad input, every checker
+CHECKERS = [(check_affine_backward, 3), (check_mean_backward, 1), (check_relu_bias_backward, 2),
+            (check_bn_affine_backward, 3), (check_unbroadcast, 1)]
+
+
+def returning(value, count):
+    return lambda *args: value if count == 1 else (value,) * count
+
+
+def doubles_its_first_argument(first, *rest):
+    first *= 2.0
+
+
+@pytest.mark.parametrize("check, count", CHECKERS)
+@pytest.mark.parametrize("make, says", [
+    (lambda count: returning(None, count), "None"),
+    (lambda count: returning("0.5", count), "not a string"),
+    (lambda count: returning(np.nan, count), "contains nan"),
+    (lambda count: lambda *args: 1 / 0, "raised ZeroDivisionError"),
+    (lambda count: doubles_its_first_argument, "changed first in place"),
+])
+def test_bad_input_gets_one_line(check, count, make, says):
+    result = assert_wrong(check, make(count), says=says)
+    assert "\n" not in result.message and "Traceback" not in result.message
+
+
+# ---------------------------------------------------------------- learners' reports
+def swapped_return(dout, cache):
+    x, W, b = cache
+    dx = dout @ W.T
+    dW = x.T @ dout
+    db = dout.sum(axis=0)
+    return dW, dx, db
+
+
+def db_over_the_wrong_axis(dout, cache):
+    x, W, b = cache
+    return dout @ W.T, x.T @ dout, dout.sum(axis=1)
+
+
+def test_6_1_a_swapped_return_is_named_as_swapped():
+    result = assert_wrong(check_affine_backward, swapped_return,
+                          says="dW and dx are swapped: return them in the order (dx, dW, db)")
+    assert "shape" not in result.message
+
+
+def test_6_1_names_b_as_what_was_broadcast():
+    result = assert_wrong(check_affine_backward, db_over_the_wrong_axis,
+                          says=["db is summed over the wrong axes", "but b (shape (3,)) was broadcast along axis 0 (N)"])
+    assert "db (shape" not in result.message
+
+
+def mask_as_dx(dout, cache):
+    x, b = cache
+    z = x + b
+    dx = z > 0
+    db = (dout * dx).sum(axis=0)
+    return dx, db
+
+
+def relu_in_place_first(dout, cache):
+    x, b = cache
+    x[x < 0] = 0
+    dx = dout * (x > 0)
+    db = dx.sum(axis=0)
+    return dx, db
+
+
+def test_6_3_a_mask_returned_as_dx_is_told_to_multiply_by_the_upstream_gradient():
+    assert_wrong(check_relu_bias_backward, mask_as_dx,
+                 says=["dx is True/False", "the gradient is the upstream gradient times that mask"])
+
+
+def test_6_3_a_relu_applied_in_place_is_named():
+    assert_wrong(check_relu_bias_backward, relu_in_place_first,
+                 says=["changed x (cache[0]) in place", "a ReLU applied in place", "x[x < 0] = 0"])

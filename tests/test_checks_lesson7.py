@@ -1,14 +1,11 @@
-"""Lesson 7 checkers and reference network: right answers pass, placeholders are 'not attempted',
-classic mistakes are named, and the hand-written network agrees with numerical gradients and the engine."""
+"""Lesson 7 checkers: right answers pass, placeholders are 'not attempted', classic mistakes are named."""
+import linecache
+
 import numpy as np
 import pytest
 
-from helpers.checks.lesson7 import (PARAMS, check_affine_backward, check_l1_loss, check_relu_backward,
-                                    check_sgd_step, check_two_layer_backward, check_zero_layer_prediction,
-                                    dead_units, engine_grads, init_params, l1, net_backward, net_forward,
-                                    net_in_engine, net_loss_and_grads, sgd_update, sign_flips, train,
-                                    zero_layer_experiment)
-from helpers.gradcheck import gradcheck, rel_error
+from helpers.checks.lesson7 import (check_affine_backward, check_l1_loss, check_relu_backward, check_sgd_step,
+                                    check_two_layer_backward, check_zero_layer_prediction, zero_layer_experiment)
 from tests.conftest import assert_correct, assert_not_attempted, assert_wrong
 
 
@@ -31,6 +28,16 @@ def test_7_1_placeholder():
     assert result.outcome == "not attempted" and "still to fill in: dW, dx" in result.message
 
 
+def dx_untransposed(dout, cache):
+    x, W = cache
+    return dout @ W, x.T @ dout, dout.sum(axis=0)
+
+
+def dW_untransposed(dout, cache):
+    x, W = cache
+    return dout @ W.T, x @ dout, dout.sum(axis=0)
+
+
 def in_place_affine(dout, cache):
     x, W = cache
     db = dout.sum(axis=0)
@@ -40,23 +47,25 @@ def in_place_affine(dout, cache):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda dout, c: (dout @ c[1].T, dout.T @ c[0], dout.sum(axis=0)), ["dW is transposed", "wrong order"]),
-    (lambda dout, c: (c[1] @ dout.T, c[0].T @ dout, dout.sum(axis=0)), ["dx is transposed", "wrong order"]),
-    (lambda dout, c: (dout @ c[1], c[0].T @ dout, dout.sum(axis=0)), ["do not fit", "wrong order",
-                                                                       "Dimension analysis"]),
-    (lambda dout, c: (dout @ c[1].T, c[0] @ dout, dout.sum(axis=0)), "do not fit"),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout), ["batch axis", "one row per example"]),
+    (lambda dout, c: (dout @ c[1].T, dout.T @ c[0], dout.sum(axis=0)),
+     ["dW is transposed", "order of the matrix product"]),
+    (lambda dout, c: (c[1] @ dout.T, c[0].T @ dout, dout.sum(axis=0)),
+     ["dx is transposed", "order of the matrix product"]),
+    (dx_untransposed, ["do not fit", "dout is 5×4, W is 3×4", "operand order", "the result must be dx 5×3"]),
+    (dW_untransposed, ["do not fit", "x is 5×3", "dW 3×4"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout),
+     ["db", "still has the broadcast shape (5, 4)", "axis 0 (N)"]),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=1)), "wrong axes"),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=0, keepdims=True)), "without keepdims"),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.mean(axis=0)), "mean over the batch"),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ np.ones_like(dout), dout.sum(axis=0)), "upstream gradient"),
-    (lambda dout, c: (np.ones_like(dout) @ c[1].T, c[0].T @ dout, dout.sum(axis=0)), "upstream gradient"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.mean(axis=0)), "a mean where a sum belongs"),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ np.ones_like(dout), dout.sum(axis=0)), ["dW", "upstream factor"]),
+    (lambda dout, c: (np.ones_like(dout) @ c[1].T, c[0].T @ dout, dout.sum(axis=0)), ["dx", "upstream factor"]),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout / len(dout), dout.sum(axis=0)), "divided by N"),
     (lambda dout, c: (dout @ c[1].T, -(c[0].T @ dout), dout.sum(axis=0)), "wrong sign"),
-    (lambda dout, c: (c[0].T @ dout, dout @ c[1].T, dout.sum(axis=0)), ["dW's place is dx", "(dx, dW, db)"]),
-    (in_place_affine, ["changed its argument dout in place", "fork"]),
-    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout), "should return 3 things"),
-    (lambda dout, c: c[0].T @ dout, "got one ndarray"),
+    (lambda dout, c: (c[0].T @ dout, dout @ c[1].T, dout.sum(axis=0)), ["dW and dx are swapped", "(dx, dW, db)"]),
+    (in_place_affine, ["changed dout in place", "fork"]),
+    (lambda dout, c: (dout @ c[1].T, c[0].T @ dout), "it should return 3: (dx, dW, db)"),
+    (lambda dout, c: c[0].T @ dout, "returned one array of shape (3, 4)"),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, None), ["db is None"]),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, "db"), "not a string"),
     (lambda dout, c: (dout @ c[1].T, c[0].T @ dout, np.full(4, np.nan)), "nan"),
@@ -96,21 +105,21 @@ def zero_in_place(dout, z):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda dout, z: dout * (dout > 0), "taken from the gradient"),
-    (lambda dout, z: np.maximum(dout, 0), "taken from the gradient"),
+    (lambda dout, z: dout * (dout > 0), "sign of the gradient"),
+    (lambda dout, z: np.maximum(dout, 0), "sign of the gradient"),
     (lambda dout, z: dout * np.maximum(z, 0), "activation relu(z)"),
-    (lambda dout, z: dout * (np.maximum(z, 0) >= 0), "no mask"),
+    (lambda dout, z: dout * (np.maximum(z, 0) >= 0), "mask is missing"),
     (lambda dout, z: dout * z, "by z itself"),
-    (lambda dout, z: (z > 0).astype(float), "upstream gradient"),
+    (lambda dout, z: (z > 0).astype(float), "missing the upstream factor"),
     (lambda dout, z: dout * (z >= 0), "z >= 0"),
-    (lambda dout, z: dout * (z < 0), "wrong way round"),
-    (lambda dout, z: dout, "no mask"),
-    (lambda dout, z: dout * np.sign(z), ["not −1", "0/1 mask"]),
+    (lambda dout, z: dout * (z < 0), "backwards"),
+    (lambda dout, z: dout, "mask is missing"),
+    (lambda dout, z: dout * np.sign(z), ["sign(z)", "not −1"]),
     (lambda dout, z: dout * np.heaviside(z, 0.5), ["exactly z = 0", "not ½"]),
     (lambda dout, z: np.maximum(dout, 0) * (z > 0), ["negative upstream gradients were dropped"]),
-    (lambda dout, z: z > 0, "True/False"),
-    (zero_in_place, ["changed its argument dout in place", "fork"]),
-    (lambda dout, z: (dout * (z > 0)).T, ["transposed", "same shape"]),
+    (lambda dout, z: z > 0, ["True/False", "upstream gradient times that mask"]),
+    (zero_in_place, ["changed dout in place", "set to 0", "fork"]),
+    (lambda dout, z: (dout * (z > 0)).T, ["transposed", "expected shape (5, 4)"]),
     (lambda dout, z: (dout * (z > 0)).sum(axis=0), "shape"),
     (lambda dout, z: "dz", "string"),
 ])
@@ -153,7 +162,7 @@ def test_7_3_placeholder():
     (lambda y, t: (0.5 * ((y - t) ** 2).sum(), y - t), "½Σ(y − t)²"),
     (lambda y, t: (np.abs(y - t), np.sign(y - t)), "one number"),
     (lambda y, t: (np.abs(y - t).sum(axis=1), np.sign(y - t)), "both axes"),
-    (lambda y, t: np.abs(y - t).sum(), "got one float64"),
+    (lambda y, t: np.abs(y - t).sum(), "returned one float64"),
     (lambda y, t: (None, np.sign(y - t)), "loss is None"),
     (lambda y, t: (np.abs(y - t).sum(), np.sign(y - t) * np.nan), "nan"),
 ])
@@ -186,7 +195,7 @@ def variant(**changes):
 def test_7_4_right():
     assert_correct(check_two_layer_backward, two_layer_backward)
     assert_correct(check_two_layer_backward, variant(dz=lambda v: v["dh"] * (v["h"] > 0)))   # mask from h > 0
-    assert_correct(check_two_layer_backward, lambda dy, cache: net_backward(dy, cache))
+    assert_correct(check_two_layer_backward, variant(dz=lambda v: np.where(v["z"] > 0, v["dh"], 0.0)))
 
 
 def test_7_4_placeholder():
@@ -228,7 +237,15 @@ def real_error_next_to_a_placeholder(dy, cache):
 
 
 def test_7_4_a_real_error_is_still_wrong_when_other_lines_are_unfilled():
-    assert_wrong(check_two_layer_backward, real_error_next_to_a_placeholder, says=["do not fit", "Dimension analysis"])
+    assert_wrong(check_two_layer_backward, real_error_next_to_a_placeholder,
+                 says=["do not fit", "h is 5×4, dy is 5×2", "the result must be dW2 4×2"])
+
+
+def dh_untransposed(dy, cache):
+    x, z, h, W2 = cache
+    dh = dy @ W2
+    dz = dh * (z > 0)
+    return {"W1": x.T @ dz, "b1": dz.sum(axis=0), "W2": h.T @ dy, "b2": dy.sum(axis=0)}
 
 
 def mutate_cache(dy, cache):
@@ -238,27 +255,27 @@ def mutate_cache(dy, cache):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (variant(W2=lambda v: v["dy"].T @ v["h"]), ["W2 is transposed", "wrong order"]),
-    (variant(W2=lambda v: v["z"].T @ v["dy"]), "not the pre-activation z"),
-    (variant(W2=lambda v: v["h"].T @ np.ones_like(v["dy"])), "upstream gradient"),
-    (variant(b2=lambda v: v["dy"]), ["b2", "batch axis"]),
+    (variant(W2=lambda v: v["dy"].T @ v["h"]), ["dW2 is transposed", "order of the matrix product"]),
+    (variant(W2=lambda v: v["z"].T @ v["dy"]), "the activation, not z"),
+    (variant(W2=lambda v: v["h"].T @ np.ones_like(v["dy"])), "upstream factor"),
+    (variant(b2=lambda v: v["dy"]), ["db2", "still has the broadcast shape", "axis 0 (N)"]),
     (variant(b2=lambda v: v["dy"].sum(axis=1)), "wrong axes"),
-    (variant(dz=lambda v: v["dh"]), ["db1", "skipped the ReLU", "db2, dW2 before it are right"]),
-    (variant(dz=lambda v: v["dh"] * (v["dh"] > 0)), "from the gradient"),
-    (variant(dz=lambda v: v["dh"] * v["h"]), "activation h"),
+    (variant(dz=lambda v: v["dh"]), ["db1", "mask is missing", "db2, dW2 before it are right"]),
+    (variant(dz=lambda v: v["dh"] * (v["dh"] > 0)), "sign of the gradient"),
+    (variant(dz=lambda v: v["dh"] * v["h"]), "activation relu(z)"),
     (variant(dz=lambda v: v["dh"] * v["z"]), "z itself"),
-    (variant(dz=lambda v: v["dh"] * (v["z"] <= 0)), "wrong way round"),
+    (variant(dz=lambda v: v["dh"] * (v["z"] <= 0)), "backwards"),
     (variant(dh=lambda v: np.ones_like(v["dy"]) @ v["W2"].T), "dy was left out"),
-    (variant(dh=lambda v: v["dy"] @ v["W2"]), ["do not fit", "Dimension analysis"]),
+    (dh_untransposed, ["do not fit", "dy is 5×2, W2 is 4×2", "(a, b) @ (b, c) gives (a, c)"]),
     (variant(W1=lambda v: v["h"].T @ v["dz"]), "layer 1's input is x"),
     (variant(W1=lambda v: v["dz"].T @ v["x"]), ["W1 is transposed"]),
-    (variant(b1=lambda v: v["dz"]), ["b1", "batch axis"]),
+    (variant(b1=lambda v: v["dz"]), ["db1", "still has the broadcast shape"]),
     (variant(b2=lambda v: v["dy"].sum(axis=0) / len(v["dy"]), W2=lambda v: v["h"].T @ v["dy"] / len(v["dy"])),
      ["b2", "divided by N", "plain sum"]),
     (lambda dy, c: {k: -g for k, g in two_layer_backward(dy, c).items()}, "wrong sign"),
-    (mutate_cache, "changed its argument cache (z) in place"),
-    (lambda dy, c: [1, 2, 3, 4], "should return a dict"),
-    (lambda dy, c: {"dW1": 0, "db1": 0, "dW2": 0, "db2": 0}, "has no 'W1'"),
+    (mutate_cache, ["changed z (cache[1]) in place", "a ReLU applied in place"]),
+    (lambda dy, c: [1, 2, 3, 4], "should return a dict {'W1': …, 'b1': …, 'W2': …, 'b2': …}"),
+    (lambda dy, c: {"dW1": 0, "db1": 0, "dW2": 0, "db2": 0}, "returns has no 'W1', 'b1', 'W2', 'b2'"),
     (variant(W1=lambda v: None), "dW1 is None"),
 ])
 def test_7_4_wrong(wrong, says):
@@ -272,7 +289,7 @@ def sgd_step(params, grads, lr):
 
 def test_7_5_right():
     assert_correct(check_sgd_step, sgd_step)
-    assert_correct(check_sgd_step, sgd_update)
+    assert_correct(check_sgd_step, lambda params, grads, lr: {k: np.subtract(params[k], lr * grads[k]) for k in grads})
 
 
 def test_7_5_placeholder():
@@ -303,9 +320,10 @@ def only_weights(params, grads, lr):
     (lambda p, g, lr: {k: p[k] - g[k] / lr for k in p}, "divided by the learning rate"),
     (only_weights, ["b1 did not change", "biases too"]),
     (in_place_sgd, ["changed params['W1'] in place", "-="]),
-    (shallow_copy_sgd, ["changed params['W1'] in place", "params.copy()) shares its arrays"]),
+    (shallow_copy_sgd, ["changed params['W1'] in place", "(params.copy(), dict(params)) shares its arrays"]),
     (lambda p, g, lr: [p[k] - lr * g[k] for k in p], "should return a dict"),
-    (lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "W2")}, ["has no 'b1', 'b2'", "biases too"]),
+    (lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "W2")},
+     ["has no 'b1', 'b2'", "every one of W1, b1, W2, b2"]),
     (lambda p, g, lr: {k: (p[k] - lr * g[k]).T for k in p}, "transposed"),
     (lambda p, g, lr: {k: None for k in p}, "None"),
 ])
@@ -339,86 +357,147 @@ def test_7_6_placeholder():
     ({"W1": True, "b1": True, "W2": True, "b2": True}, ["W1", "2 more to rethink"]),
     ({**RIGHT, "W2": "False"}, "without quotes"),
     ({**RIGHT, "b2": 1}, "True or False"),
-    ({"W1": False, "b2": True}, "has no 'b1', 'W2'"),
+    ({"W1": False, "b2": True}, ["for each of W1, b1, W2, b2", "got a dict with 'W1', 'b2'"]),
     ([False, False, False, True], "should be a dict"),
 ])
 def test_7_6_wrong(answer, says):
     assert_wrong(check_zero_layer_prediction, answer, says=says)
 
 
-# ---------------------------------------------------------------- the reference network
-def case(seed=0, n=7, d=3, h=5, c=2):
-    rng = np.random.default_rng(seed)
-    params = init_params(rng, d, h, c)
-    params["b1"] = rng.normal(size=h) * 0.3
-    params["b2"] = rng.normal(size=c)
-    return params, rng.normal(size=(n, d)), rng.normal(size=(n, c))
+# ---------------------------------------------------------------- bad input, every checker
+CHECKERS = [(check_affine_backward, 3), (check_relu_backward, 1), (check_l1_loss, 2),
+            (check_two_layer_backward, "dict"), (check_sgd_step, "dict")]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("leak", [0.0, 0.1])
-def test_reference_net_matches_numerical_gradients(seed, leak):
-    params, x, t = case(seed)
-    assert sign_flips(params, x, t) == (0, 2 * sum(p.size for p in params.values()))   # no kink within h
-    _, grads = net_loss_and_grads(params, x, t, leak=leak)
-    report = gradcheck(lambda **p: net_loss_and_grads(p, x, t, leak=leak)[0], params, grads)
-    assert report.ok, report
-    assert max(row[2] for row in report.rows) <= 1e-7
+def returning(value, count):
+    if count == "dict":
+        return lambda *args: {name: value for name in ("W1", "b1", "W2", "b2")}
+    return lambda *args: value if count == 1 else (value,) * count
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_reference_net_matches_the_engine(seed):
-    params, x, t = case(seed)
-    loss, grads = net_loss_and_grads(params, x, t)
-    engine_loss, engine = engine_grads(params, x, t)
-    assert abs(loss - engine_loss) <= 1e-12 * max(1.0, abs(loss))
-    for name in PARAMS:
-        assert grads[name].shape == params[name].shape
-        assert rel_error(grads[name], engine[name]) <= 1e-12, name
+def doubles_its_first_argument(first, *rest):
+    if isinstance(first, dict):
+        first["W1"] *= 2.0
+    else:
+        first *= 2.0
 
 
-def test_reference_pieces_agree_with_each_other():
-    params, x, t = case(3)
-    y, cache = net_forward(params, x)
-    loss, dy = l1(y, t)
-    assert loss == pytest.approx(np.abs(y - t).sum())
-    assert np.array_equal(dy, np.sign(y - t))
-    assert all(np.array_equal(a, b) for a, b in zip(net_backward(dy, cache).values(),
-                                                      net_loss_and_grads(params, x, t)[1].values()))
-    graph, values = net_in_engine(params, x, t)
-    assert graph.item() == pytest.approx(loss) and sorted(values) == sorted(PARAMS)
+@pytest.mark.parametrize("check, count", CHECKERS)
+@pytest.mark.parametrize("make, says", [
+    (lambda count: returning(None, count), "None"),
+    (lambda count: returning("0.5", count), "not a string"),
+    (lambda count: returning(np.nan, count), "contains nan"),
+    (lambda count: lambda *args: 1 / 0, "raised ZeroDivisionError"),
+    (lambda count: doubles_its_first_argument, "changed first"),
+])
+def test_bad_input_gets_one_line(check, count, make, says):
+    result = assert_wrong(check, make(count), says=says)
+    assert "\n" not in result.message and "Traceback" not in result.message
 
 
-def test_sign_flips_sees_a_residual_within_h_of_zero():
-    params, x, t = case(4)
-    y, _ = net_forward(params, x)
-    t = t.copy()
-    t[0, 0] = y[0, 0] - 3e-6                                      # a residual closer to 0 than h
-    flips, nudges = sign_flips(params, x, t)
-    assert 0 < flips < nudges
-    _, grads = net_loss_and_grads(params, x, t)
-    report = gradcheck(lambda **p: net_loss_and_grads(p, x, t)[0], params, grads)
-    assert not report.ok                                          # and the gradient check notices
+@pytest.mark.parametrize("bad, says", [(None, "got a NoneType"), ("W1", "got 'W1'"),
+                                       (np.nan, "got nan"), (print, "got a builtin_function_or_method"),
+                                       ({**RIGHT, "b1": np.nan}, "it should be True or False")])
+def test_7_6_bad_input_gets_one_line(bad, says):
+    result = assert_wrong(check_zero_layer_prediction, bad, says=says)
+    assert "\n" not in result.message and "Traceback" not in result.message
 
 
-def test_sgd_update_and_train_leave_inputs_alone_and_lower_the_loss():
-    params, x, t = case(5, n=30)
-    before = {k: v.copy() for k, v in params.items()}
-    new, history = train(params, x, t, lr=0.005, steps=200, batch=10, every=50)
-    assert all(np.array_equal(before[k], params[k]) for k in PARAMS)
-    assert [step for step, _ in history] == [0, 50, 100, 150, 200]
-    assert history[-1][1] < 0.7 * history[0][1]
-    _, grads = net_loss_and_grads(params, x, t)
-    stepped = sgd_update(params, grads, 0.1)
-    assert all(np.allclose(stepped[k], params[k] - 0.1 * grads[k]) for k in PARAMS)
-    assert all(np.array_equal(before[k], params[k]) for k in PARAMS)
+# ---------------------------------------------------------------- learners' reports
+def following_the_hints(dy, cache):
+    """A learner's 7.4 written from the exercise's text and hints: affine_backward for layer 2, two lines for layer 1."""
+    x, z, h, W2 = cache
+    dh, dW2, db2 = affine_backward(dy, (h, W2))
+    dz = relu_backward(dh, z)
+    dW1 = x.T @ dz
+    db1 = dz.sum(axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def test_dead_units():
-    params, x, _ = case(6)
-    params["b1"][1] = -50.0
-    assert dead_units(params, x) == [1]
-    _, grads = net_loss_and_grads(params, x, np.zeros((len(x), 2)))
-    assert not np.any(grads["W1"][:, 1]) and grads["b1"][1] == 0 and not np.any(grads["W2"][1])
-    _, leaky = net_loss_and_grads(params, x, np.zeros((len(x), 2)), leak=0.1)
-    assert np.all(leaky["W1"][:, 1] != 0)
+def layer_1_through_affine_backward(dy, cache):
+    """What the old hint 3 led to: layer 1 through affine_backward, with a W1 that the cache does not hold."""
+    x, z, h, W2 = cache
+    dh, dW2, db2 = affine_backward(dy, (h, W2))
+    dz = relu_backward(dh, z)
+    dx, dW1, db1 = affine_backward(dz, (x, W1))  # noqa: F821 (the learner's NameError)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def test_7_4_following_the_hints_works():
+    assert_correct(check_two_layer_backward, following_the_hints)
+    assert_wrong(check_two_layer_backward, layer_1_through_affine_backward,
+                 says=["uses the name W1, which is not defined inside it", "cache"])
+
+
+UNFINISHED_7_1 = '''
+import numpy as np
+
+def affine_backward(dout, cache):
+    x, W = cache
+    dx = ...  # YOUR CODE HERE
+    dW = ...  # YOUR CODE HERE
+    db = ...  # YOUR CODE HERE
+    return dx, dW, db
+
+def relu_backward(dout, cache):
+    z = cache
+    dz = dout * (z > 0)
+    return dz
+
+def two_layer_backward(dy, cache):
+    x, z, h, W2 = cache
+    dh, dW2, db2 = affine_backward(dy, (h, W2))
+    dz = relu_backward(dh, z)
+    dW1 = x.T @ dz
+    db1 = dz.sum(axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+'''
+
+
+@pytest.mark.parametrize("unfinished, exercise", [("affine_backward", "7.1"), ("relu_backward", "7.2")])
+def test_7_4_names_the_unfinished_exercise_it_calls(unfinished, exercise):
+    source = UNFINISHED_7_1
+    if unfinished == "relu_backward":                             # 7.1 done, 7.2 still the placeholder
+        source = source.replace("dx = ...  # YOUR CODE HERE", "dx = dout @ W.T").replace(
+            "dW = ...  # YOUR CODE HERE", "dW = x.T @ dout").replace("db = ...  # YOUR CODE HERE", "db = dout.sum(0)")
+        source = source.replace("dz = dout * (z > 0)", "dz = ...  # YOUR CODE HERE")
+    linecache.cache["<cell>"] = (len(source), None, source.splitlines(True), "<cell>")   # as IPython does
+    notebook = {}
+    exec(compile(source, "<cell>", "exec"), notebook)
+    result = check_two_layer_backward.evaluate(notebook["two_layer_backward"])
+    assert result.outcome == "not attempted", result.text
+    assert f"calls your {unfinished}, which is still unfinished: fill in exercise {exercise}" in result.message
+    assert "cell above" not in result.message
+
+
+def test_7_4_its_own_placeholders_still_say_what_is_left():
+    result = check_two_layer_backward.evaluate(variant(W1=lambda v: ..., b1=lambda v: ...))
+    assert result.outcome == "not attempted" and "still to fill in: db1, dW1" in result.message
+
+
+def mask_z_at_least_0(dy, cache):
+    """A learner's 7.4 whose ReLU mask opens the gate at exactly z = 0."""
+    x, z, h, W2 = cache
+    dW2 = h.T @ dy
+    db2 = dy.sum(axis=0)
+    dh = dy @ W2.T
+    dz = dh * (z >= 0)
+    dW1 = x.T @ dz
+    db1 = dz.sum(axis=0)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def test_7_4_the_convention_at_exactly_0_matters():
+    assert_wrong(check_two_layer_backward, mask_z_at_least_0, says=["db1", "at exactly z = 0", "not z >= 0"])
+
+
+def test_7_1_names_b_as_what_was_broadcast():
+    result = assert_wrong(check_affine_backward, lambda dout, c: (dout @ c[1].T, c[0].T @ dout, dout.sum(axis=1)),
+                          says=["db is summed over the wrong axes", "but b (shape (4,)) was broadcast along axis 0"])
+    assert "db (shape" not in result.message
+
+
+@pytest.mark.parametrize("value", [lambda: False, np.zeros, object(), "a very long answer that goes on and on " * 3])
+def test_7_6_never_cuts_a_repr(value):
+    result = assert_wrong(check_zero_layer_prediction, {**RIGHT, "W2": value}, says="learns['W2'] is a ")
+    assert "0x" not in result.message and "<" not in result.message

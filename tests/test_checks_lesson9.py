@@ -228,7 +228,7 @@ def staged_mutates(dout, cache):
     (staged(skip=("var",)), ["dx", "share through the variance was lost"]),
     (staged(overwrite="xc"), ["dx", "overwritten", "`dxc += ...`"]),
     (staged(skip=("var", "mean")), ["dx", "both missing", "inference mode"]),
-    (staged(overwrite="x"), ["dx", "= where += is needed", "share through x_hat and the variance was lost"]),
+    (staged(overwrite="x"), ["dx", "= where += is needed", "shares through x_hat and the variance were lost"]),
     (staged(n_var=3), ["dx", "N − 1"]),
     (staged(mean_div=False), ["dx", "1/N"]),
     (staged(dvar_of=lambda inv, d: -inv ** 3 * d), ["dx", "½ of the power rule"]),

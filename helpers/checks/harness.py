@@ -54,8 +54,8 @@ from io import StringIO
 
 import numpy as np
 
-from helpers.compare import Answer, expect_all
-from helpers.feedback import NotAttempted, Wrong, checker
+from helpers.compare import Answer, expect_all, is_placeholder
+from helpers.feedback import NOT_ATTEMPTED, NotAttempted, Wrong, checker
 
 __all__ = ["exercise", "run", "Answer", "expect_all", "LearnerError", "Exercise", "REGISTRY"]
 
@@ -102,14 +102,21 @@ def exercise(id, title):
 
 # ---------------------------------------------------------------- calling the learner's code
 
-def run(fn, *args, returns, name=None, shapes=None):
+def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed=False, uses=()):
     """Call the learner's ``fn`` on copies of ``args``; return its results as {name: value}.
 
     ``returns`` names the results in the order the function must return them
-    (one name: the value itself).  ``shapes`` maps names of the arrays the
+    (one name: the value itself); with ``keyed=True`` the function returns a
+    dict with those keys instead.  ``shapes`` maps names of the arrays the
     function works with to their shapes, for the dimension analysis of a
-    product that does not fit.  Raises NotAttempted while ``fn`` (or a line
-    it runs) is still the placeholder, and Wrong with one sentence otherwise.
+    product that does not fit; ``hint`` is a sentence added when the
+    learner's arrays do not fit or an axis does not exist.  ``parts`` names
+    the items of a tuple argument, {argument index: ("x", "W")}, so that a
+    change in place names the array.  ``uses`` lists the checks of earlier
+    exercises whose functions ``fn`` may call: while one it calls is still
+    unfinished, the answer says so instead of pointing at ``fn``'s own cell.
+    Raises NotAttempted while ``fn`` (or a line it runs) is still the
+    placeholder, and Wrong with one sentence otherwise.
     """
     name = name or _function_name(fn)
     if fn is ...:
@@ -121,12 +128,32 @@ def run(fn, *args, returns, name=None, shapes=None):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             out = fn(*given)
-    except (NotAttempted, Wrong):
+    except Wrong:
+        raise
+    except NotAttempted:
+        _raise_if_unfinished(fn, name, uses)
         raise
     except Exception as error:                                   # the learner's code failed: say how
-        LearnerError.of(error).raise_for(name, shapes)
-    _unchanged(fn, name, args, given)
-    return _unpack(name, out, tuple(returns))
+        try:
+            LearnerError.of(error).raise_for(name, shapes, hint)
+        except NotAttempted:
+            _raise_if_unfinished(fn, name, uses)
+            raise
+    _unchanged(fn, name, args, given, parts or {})
+    results = _unpack(name, out, tuple(returns), keyed)
+    if any(is_placeholder(value) for value in results.values()):
+        _raise_if_unfinished(fn, name, uses)
+    return results
+
+
+def _raise_if_unfinished(fn, name, uses):
+    """Raise NotAttempted naming an earlier exercise's function that ``fn`` calls, if it is still unfinished."""
+    called, names = getattr(getattr(fn, "__code__", None), "co_names", ()), getattr(fn, "__globals__", {})
+    for check in uses:
+        helper = next(iter(inspect.signature(check).parameters))  # the check's parameter: the learner's name
+        if helper in called and callable(names.get(helper)) and check.evaluate(names[helper]).outcome == NOT_ATTEMPTED:
+            raise NotAttempted(f"{name} calls your {helper}, which is still unfinished: fill in exercise "
+                               f"{check.exercise} first (or write its lines out here), then run this check again.")
 
 
 def _function_name(fn):
@@ -153,17 +180,38 @@ def _parameter_names(fn, count):
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
 
 
-def _unchanged(fn, name, originals, given):
+def _unchanged(fn, name, originals, given, parts):
     """Raise Wrong naming the first argument the learner's function changed in place."""
-    for label, before, after in zip(_parameter_names(fn, len(originals)), originals, given):
+    for i, (label, before, after) in enumerate(zip(_parameter_names(fn, len(originals)), originals, given)):
         key = _first_change(before, after)
         if key is None:
             continue
         where = label + "".join(f"[{k!r}]" for k in key)
+        if key and i in parts and isinstance(key[0], int) and key[0] < len(parts[i]):
+            where = f"{parts[i][key[0]]} ({where})"
         shared = (f" — even a copied container ({label}.copy(), dict({label})) shares its arrays with {label}"
-                  if key else "")
-        raise Wrong(f"{name} changed {where} in place (with +=, -=, *= or an assignment into it){shared}; "
-                    "the caller may still need it, for example at a fork: compute a new array instead")
+                  if key and isinstance(before, (dict, list)) and isinstance(_at(before, key), np.ndarray)
+                  else "")
+        raise Wrong(f"{name} changed {where} in place (with +=, -=, *= or an assignment into it; `a = b` does not "
+                    f"copy){shared}"
+                    f"{_how(_at(before, key), _at(after, key))}; the caller may still need it, for example "
+                    "at a fork: compute a new array instead")
+
+
+def _at(obj, key):
+    for k in key:
+        obj = obj[k]
+    return obj
+
+
+def _how(before, after):
+    """Return a few words on what an in-place change did, when it is a classic one (zeroed entries)."""
+    if not (isinstance(after, np.ndarray) and isinstance(before, np.ndarray) and after.shape == before.shape and np.all((after == before) | (after == 0))):
+        return ""
+    if np.array_equal(after, np.maximum(before, 0)):
+        return (": its negative entries became 0, a ReLU applied in place (x[x < 0] = 0 changes x itself, and "
+                "a mask taken from x afterwards no longer sees the original)")
+    return ": some of its entries were set to 0 (a[mask] = 0 writes into the array itself)"
 
 
 def _first_change(before, after, path=()):
@@ -180,6 +228,8 @@ def _first_change(before, after, path=()):
             if found is not None:
                 return found
         return None
+    if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
+        return None if isinstance(after, (int, float)) and (after is before or after == before) else path
     if isinstance(before, np.ndarray):
         same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
             before, after, equal_nan=before.dtype.kind == "f")
@@ -187,13 +237,22 @@ def _first_change(before, after, path=()):
     return None
 
 
-def _unpack(name, out, returns):
+def _unpack(name, out, returns, keyed=False):
     """Return {result name: value} from what the learner's function returned."""
     wanted = ", ".join(returns)
     if out is None:
         raise Wrong(f"{name} returned None — did you forget the `return` line?")
     if out is ...:
         raise NotAttempted
+    if keyed:
+        if not isinstance(out, dict):
+            raise Wrong(f"{name} should return a dict {{{', '.join(f'{r!r}: …' for r in returns)}}}, "
+                        f"got one {_kind(out)}")
+        missing = [key for key in returns if key not in out]
+        if missing:
+            raise Wrong(f"the dict {name} returns has no {', '.join(map(repr, missing))}: it needs every one of "
+                        f"{wanted}")
+        return {key: out[key] for key in returns}
     if len(returns) == 1:
         if isinstance(out, tuple) and len(out) == 1:
             raise Wrong(f"{name} returned a tuple holding one value (a trailing comma?); return {wanted} itself")
@@ -202,7 +261,8 @@ def _unpack(name, out, returns):
         raise Wrong(f"{name} should return {len(returns)} values, ({wanted}), but returned one {_kind(out)}: "
                     f"end with `return {wanted}`")
     if len(out) != len(returns):
-        raise Wrong(f"{name} returned {len(out)} values; it should return {len(returns)}: ({wanted}), in that order")
+        raise Wrong(f"{name} returned {len(out)} value{'s' * (len(out) != 1)}; it should return {len(returns)}: "
+                    f"({wanted}), in that order")
     return dict(zip(returns, out))
 
 
@@ -230,7 +290,8 @@ class LearnerError:
     missing: str | None = None                   # the name a NameError / AttributeError is about
     unbound: bool = False                        # the name is local but not assigned yet
     placeholders: tuple = ()                     # names on that line that still hold `...`
-    shapes: dict = field(default_factory=dict)   # arrays on that line: name -> shape
+    shapes: dict = field(default_factory=dict)   # arrays on that line (self.W included): name -> shape
+    outside: tuple = ()                          # arrays on that line read from outside the function (globals)
     axis: tuple | None = None                    # (axis, ndim) of an AxisError
 
     @classmethod
@@ -239,13 +300,17 @@ class LearnerError:
         frame, line = _learner_frame(error)
         code = linecache.getline(frame.f_code.co_filename, line).strip() if frame else ""
         used = _names_in(code)
-        local = frame.f_locals if frame else {}
+        local, outer = (frame.f_locals, frame.f_globals) if frame else ({}, {})
+        values = {n: _resolve(n, local, outer) for n in used}
         return cls(
             kind=type(error).__name__, text=str(error), line=line, code=code,
-            missing=getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
+            missing=_unbound(code, used, frame) if isinstance(error, UnboundLocalError) else
+            getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
             unbound=isinstance(error, UnboundLocalError),
             placeholders=tuple(n for n in used if local.get(n, None) is ...),
-            shapes={n: np.shape(local[n]) for n in used if isinstance(local.get(n), np.ndarray)},
+            shapes={n: np.shape(v) for n, v in values.items() if isinstance(v, np.ndarray)},
+            outside=tuple(n for n, v in values.items()
+                          if isinstance(v, np.ndarray) and n not in local and "." not in n),
             axis=(error.axis, error.ndim) if isinstance(error, np.exceptions.AxisError) else None)
 
     @property
@@ -255,20 +320,28 @@ class LearnerError:
             return ""
         return f" on line {self.line} (`{self.code}`)" if self.code else f" on line {self.line}"
 
-    def raise_for(self, name, shapes=None):
-        """Raise NotAttempted or Wrong with the one sentence that explains this failure of ``name``."""
+    def raise_for(self, name, shapes=None, hint=None):
+        """Raise NotAttempted or Wrong with the one sentence that explains this failure of ``name``.
+
+        ``hint`` is added when the failure is about shapes: arrays that do not fit, an axis that does not exist.
+        """
         if self.placeholders:
             names, one = " and ".join(self.placeholders), len(self.placeholders) == 1
             raise NotAttempted(f"{names} {'is' if one else 'are'} still `...` (the placeholder), but a line of "
                                f"{name} already computes with {'it' if one else 'them'}: fill in the lines in "
                                "order, then run this check again.")
-        raise Wrong(self.sentence(name, shapes))
+        about_shapes = self.axis is not None or (self.kind == "ValueError" and len(self.shapes) >= 2
+                                                 and _misfit(self.shapes, self.code))
+        wrong = Wrong(self.sentence(name, shapes) + (f". {hint}" if hint and about_shapes else ""))
+        wrong.error = self                                       # for a lesson that adds to the sentence
+        raise wrong
 
     def sentence(self, name, shapes=None):
         """Return the learner-facing sentence for this failure of ``name``."""
         if self.unbound:
-            return (f"{name} uses {self.missing} before giving it a value{self.where}: compute it on an earlier "
-                    "line (in a backward pass, a gradient is ready only after every gate that uses it has run)")
+            return (f"{name} uses {self.missing or 'a name'} before giving it a value{self.where}: compute it "
+                    "on an earlier line (in a backward pass, a gradient is ready only after every gate that uses "
+                    "it has run)")
         if self.kind == "NameError":
             return (f"{name} uses the name {self.missing}, which is not defined inside it{self.where}: "
                     "everything it needs must come in through its arguments (or the cache it is given)")
@@ -316,16 +389,41 @@ def _misfit(shapes, code):
 
 
 def _names_in(code):
-    """Return the plain names (not attributes) used on one line of code, in order, without repeats."""
-    names, previous = [], None
+    """Return the names used on one line of code, in order, without repeats: plain names, and `a.b` for an
+    attribute of a plain name (``self.W``)."""
+    words = []
     try:
         for token in tokenize.generate_tokens(StringIO(code).readline):
-            if token.type == tokenize.NAME and previous != "." and token.string not in names:
-                names.append(token.string)
-            previous = token.string
+            words.append(token.string if token.type in (tokenize.NAME, tokenize.OP) else "")
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
+    names = []
+    for k, word in enumerate(words):
+        if not word.isidentifier():
+            continue
+        if k and words[k - 1] == ".":                            # an attribute: keep it only on a plain name
+            plain = k >= 2 and words[k - 2].isidentifier() and (k < 3 or words[k - 3] != ".")
+            word = f"{words[k - 2]}.{word}" if plain else None
+        if word and word not in names:
+            names.append(word)
     return names
+
+
+def _unbound(code, used, frame):
+    """Return the local name the failing line reads before it has a value (Python 3.11 does not say which)."""
+    if frame is None:
+        return None
+    unbound = [n for n in used if n in frame.f_code.co_varnames and n not in frame.f_locals]
+    if len(unbound) > 1 and code.startswith(f"{unbound[0]} =") and not code.startswith(f"{unbound[0]} =="):
+        unbound = unbound[1:]                                    # `dy = … dsigy`: dy is being assigned, not read
+    return unbound[0] if unbound else None
+
+
+def _resolve(name, local, outer):
+    """Return what ``name`` ("X", "self.W") holds in the learner's frame, without running any of its code."""
+    base, _, attribute = name.partition(".")
+    value = local[base] if base in local else outer.get(base)
+    return inspect.getattr_static(value, attribute, None) if attribute else value
 
 
 def _learner_frame(error):
