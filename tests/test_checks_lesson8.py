@@ -386,7 +386,7 @@ def test_8_3_changing_the_cache_is_named():
         out = stages()(dL, cache)
         cache[3][0, 0] = 0.0
         return out
-    assert_wrong(check_ce_backward_stages, scribbles, says="changed cache[3] in place")
+    assert_wrong(check_ce_backward_stages, scribbles, says="changed p (cache[3]) in place")
 
 
 # ---------------------------------------------------------------- 8.4 fused loss and gradient
