@@ -676,3 +676,19 @@ def test_every_exercise_has_its_heading_and_its_check_cell():
         calls = [cell.source.strip() for cell in cells if cell.cell_type == "code" and cell.source.startswith("check_")]
         assert headings == [f"### Exercise {e.id} — {e.title}" for e in declared], folder
         assert [call.split("(")[0] for call in calls] == [e.check for e in declared], folder
+
+
+def test_8_4_calling_an_unfinished_softmax_is_not_attempted_and_says_which():
+    """A learner's softmax_ce may call their softmax (8.1) and cross_entropy (8.2) from the notebook."""
+    import linecache
+    source = ("def softmax(s):\n    return ...\n"
+              "def cross_entropy(p, y):\n    return -np.log(p[np.arange(len(y)), y]).mean()\n"
+              "def softmax_ce(s, y):\n    p = softmax(s)\n    L = cross_entropy(p, y)\n"
+              "    ds = p.copy()\n    ds[np.arange(len(y)), y] -= 1\n    return L, ds / len(y)\n")
+    cell = "<a notebook cell of lesson 8>"                       # as Jupyter does, so the failing line can be read
+    linecache.cache[cell] = (len(source), None, source.splitlines(True), cell)
+    namespace = {"np": np}
+    exec(compile(source, cell, "exec"), namespace)
+    result = check_softmax_ce.evaluate(namespace["softmax_ce"])
+    assert result.outcome == "not attempted", result.text
+    assert "calls your softmax" in result.message and "exercise 8.1" in result.message

@@ -45,7 +45,7 @@ COLUMNS = ("[:, y] picks column y[k] of every row, an N × N block; indexing wit
 
 # ---------------------------------------------------------------- shared pieces
 
-def _run(fn, *args, returns, rows, parts=None):
+def _run(fn, *args, returns, rows, parts=None, uses=()):
     """``run`` the learner's function; when it fails where a row's max or sum lost its axis, say so.
 
     ``rows`` is N.  The harness words the failure from the exception; the lost
@@ -54,7 +54,7 @@ def _run(fn, *args, returns, rows, parts=None):
     keepdims.
     """
     try:
-        return run(fn, *args, returns=returns, parts=parts)
+        return run(fn, *args, returns=returns, parts=parts, uses=uses)
     except Wrong as failure:
         learner = getattr(failure, "error", None)                 # the harness's reading of the learner's exception
         if isinstance(learner, LearnerError) and learner.kind == "ValueError":
@@ -295,7 +295,7 @@ def check_softmax_ce(softmax_ce):
     """Check softmax_ce(s, y) -> (L, ds) against the engine's graph, for scores (5, 4) with extreme rows."""
     s, y = fused_case()
     n, c = s.shape
-    got = _run(softmax_ce, s, y, returns=("L", "ds"), rows=n)
+    got = _run(softmax_ce, s, y, returns=("L", "ds"), rows=n, uses=(check_softmax, check_cross_entropy))
     L_got, ds_got = _numbers(got["L"]), _numbers(got["ds"])
     if L_got is not None and ds_got is not None and ds_got.ndim == 0 and L_got.shape == s.shape:
         raise Wrong("softmax_ce returned (ds, L), the other way round: return the loss first, then its "
