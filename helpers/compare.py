@@ -95,6 +95,8 @@ def _shape_mistake(name, got, expected, unsummed, labels=()):
     eshape, gshape = expected.shape, got.shape
     if expected.ndim == 0 and got.size == 1:
         return f"{name} should be a single number, not an array or list holding one (use float(...))"
+    if expected.ndim == 0:
+        return f"{name} should be a single number, not an array of shape {gshape}"
     if got.ndim == 2 and gshape == eshape[::-1] and close(got.T, expected):
         return (f"{name} is transposed: expected shape {eshape}, got {gshape}. Check which operand "
                 "gets the .T and the order of the matrix product (dimension analysis helps)")
@@ -276,10 +278,13 @@ def _fork(name, got, expected, *, shares, **_):
 
 
 def _upstream(name, got, expected, *, upstream, local, upstream_name=None, **_):
-    """Name a missing upstream factor: the answer is the local gradient alone."""
+    """Name a missing upstream factor (the local gradient alone), or a missing local one (the upstream alone)."""
     if upstream is None:
         return None
     upstream = np.asarray(upstream, dtype=np.float64)
+    if _same(got, upstream):
+        return (f"{name} is the upstream gradient passed on unchanged: the local gradient is missing (only an add "
+                "gate passes its upstream gradient on as it is)")
     if local is None and upstream.shape == expected.shape and np.all(np.abs(upstream) > 1e-12):
         local = expected / upstream
     if local is not None and _same(got, local):

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from helpers.checks.lesson2 import (PATTERN_POINT, check_add_max_gates, check_div_gate, check_exp_pow_gates,
-                                    check_mul_gate, check_pattern_prediction, pattern_circuit)
+                                    check_mul_gate, check_pattern_prediction)
+from helpers.engine import Value, maximum
 from tests.conftest import assert_correct, assert_not_attempted, assert_wrong
 
 
@@ -128,15 +129,15 @@ def test_2_1_backward_half_done():
 
 @pytest.mark.parametrize("backward, says", [
     (backward_of(lambda x, y, d: (x * d, y * d)), ["dx", "multiply swaps"]),
-    (backward_of(lambda x, y, d: (y, x)), "upstream gradient"),
-    (backward_of(lambda x, y, d: (d, d)), "add gate's rule"),
+    (backward_of(lambda x, y, d: (y, x)), "missing the upstream factor"),
+    (backward_of(lambda x, y, d: (d, d)), ["passed on unchanged", "only an add gate"]),
     (backward_of(lambda x, y, d: (x * y * d, x * y * d)), "uses the output"),
     (backward_of(lambda x, y, d: (y * d, y * d)), ["dy", "multiply swaps"]),
     (backward_of(lambda x, y, d: (-y * d, -x * d)), "wrong sign"),
     (backward_of(lambda x, y, d: (y * d / 2, x * d / 2)), "not half"),
-    (mutating_backward, "changed its argument dout in place"),
+    (mutating_backward, "mul_backward changed dout in place"),
     (lambda dout, cache: None, "forget the `return`"),
-    (backward_of(lambda x, y, d: y * d), "should return 2 things"),
+    (backward_of(lambda x, y, d: y * d), "should return 2 values, (dx, dy)"),
     (backward_of(lambda x, y, d: (y * d, "x * dout")), "not a string"),
     (backward_of(lambda x, y, d: (y * d, x * d * np.nan)), "nan"),
     (backward_of(lambda x, y, d: (y * d, (x * d).sum(axis=0))), "wrong shape"),
@@ -149,8 +150,8 @@ def test_2_1_wrong_backward(backward, says):
 
 @pytest.mark.parametrize("forward, says", [
     (lambda x, y: (x + y, (x, y)), "a multiply gate outputs x * y"),
-    (mutating_forward, "changed its argument x in place"),
-    (lambda x, y: x * y, "should return 2 things"),
+    (mutating_forward, "mul_forward changed x in place"),
+    (lambda x, y: x * y, "should return 2 values, (out, cache)"),
     (lambda x, y: None, "forget the `return`"),
     ("mul", "should be a function"),
 ])
@@ -161,14 +162,33 @@ def test_2_1_wrong_forward(forward, says):
 @pytest.mark.parametrize("forward, says", [
     (lambda x, y: (x * y, x * y), "stored one array of shape (2, 3)"),    # cached the output, not the inputs
     (lambda x, y: (x * y, None), "stored None"),
-    (lambda x, y: (x * y, (x, y, x * y)), "stored a tuple of 3 things"),
+    (lambda x, y: (x * y, (x, y, x * y)), "stored (x, y, another value)"),
 ])
 def test_2_1_cache_that_backward_cannot_unpack(forward, says):
     assert_wrong(check_mul_gate, forward, mul_backward, says=["Look at the cache first", "x, y = cache", says])
 
 
+def test_2_1_cache_in_another_order():
+    """A learner's attempt: the forward stored (y, x); the backward's given line unpacks `x, y = cache`."""
+    def mul_forward(x, y):
+        out = x * y
+        cache = (y, x)
+        return out, cache
+
+    def mul_backward(dout, cache):
+        x, y = cache
+        dx = y * dout
+        dy = x * dout
+        return dx, dy
+    result = assert_wrong(check_mul_gate, mul_forward, mul_backward,
+                          says=["Look at the cache first", "mul_backward unpacks `x, y = cache`",
+                                "mul_forward stored them in another order, (y, x): store (x, y)"])
+    assert "multiply swaps" not in result.message
+
+
 def test_2_1_error_inside_learner_code_is_one_sentence():
-    result = assert_wrong(check_mul_gate, mul_forward, lambda dout, cache: cache.x, says="AttributeError")
+    result = assert_wrong(check_mul_gate, mul_forward, lambda dout, cache: cache.x,
+                          says="asks for .x of something that has no such attribute")
     assert "Traceback" not in result.message
 
 
@@ -186,12 +206,12 @@ def test_2_2_placeholder_and_partial():
                          placeholder_forward, placeholder_backward2)
     result = check_add_max_gates.evaluate(add_forward, add_backward, placeholder_forward, placeholder_backward2)
     assert result.outcome == "not attempted"
-    assert "the add gate is right; still to do: the max gate" in result.message
+    assert "the add gate right so far; still to fill in: the max gate" in result.message
 
 
 @pytest.mark.parametrize("backward, says", [
     (lambda d, c: (d / 2, d / 2), "add distributes"),
-    (lambda d, c: (np.ones_like(d), np.ones_like(d)), "upstream gradient"),
+    (lambda d, c: (np.ones_like(d), np.ones_like(d)), "missing the upstream factor"),
     (lambda d, c: (d, -d), "second input of a subtraction"),
     (lambda d, c: (d, np.zeros_like(d)), "*both* inputs"),
     (lambda d, c: (-d, -d), "wrong sign"),
@@ -222,7 +242,7 @@ def split_max(wrong_off_tie=None, at_tie=(0.5, 0.5)):
 
 @pytest.mark.parametrize("backward, says", [
     (split_max(lambda x, y, d: ((x < y) * d, (y < x) * d)), ["dx", "*larger* input"]),
-    (split_max(lambda x, y, d: ((x > y) * 1.0, (y > x) * 1.0)), "upstream gradient"),
+    (split_max(lambda x, y, d: ((x > y) * 1.0, (y > x) * 1.0)), "multiply it by the upstream gradient"),
     (split_max(lambda x, y, d: (d, d)), "max routes, it does not distribute"),
     (split_max(lambda x, y, d: ((x > y) * d * x, (y > x) * d * y)), "not dout times x's value"),
     (split_max(lambda x, y, d: ((x > y) * d / 2, (y > x) * d / 2)), "not half"),
@@ -272,7 +292,7 @@ def test_2_3_placeholder_and_partial():
     assert_not_attempted(check_exp_pow_gates, placeholder_forward, placeholder_backward1,
                          placeholder_forward, placeholder_backward1)
     result = check_exp_pow_gates.evaluate(placeholder_forward, placeholder_backward1, pow_forward, pow_backward)
-    assert result.outcome == "not attempted" and "the power gate is right; still to do: the exp gate" in result.message
+    assert result.outcome == "not attempted" and "the power gate right so far; still to fill in: the exp gate" in result.message
 
 
 def exp_cached_input(x):
@@ -281,14 +301,14 @@ def exp_cached_input(x):
 
 @pytest.mark.parametrize("forward, backward, says", [
     (exp_cached_input, lambda d, x: x * d, ["uses the input x", "*output*"]),
-    (exp_forward, lambda d, out: out, "upstream gradient"),
-    (exp_forward, lambda d, out: d, "not 1"),
+    (exp_forward, lambda d, out: out, "missing the upstream factor"),
+    (exp_forward, lambda d, out: d, "passed on unchanged"),
     (exp_cached_input, lambda d, x: x * np.exp(x - 1) * d, "power rule"),
     (exp_forward, lambda d, out: -out * d, "wrong sign"),
     (exp_forward, lambda d, out: (out * d,), "return dx itself"),
     (exp_forward, lambda d, out: np.exp(out) * d, "applies exp twice"),
     (lambda x: (np.exp(-x), np.exp(-x)), exp_backward, "exp(−x)"),
-    (lambda x: np.exp(x), exp_backward, "should return 2 things"),
+    (lambda x: np.exp(x), exp_backward, "should return 2 values, (out, cache)"),
 ])
 def test_2_3_wrong_exp(forward, backward, says):
     assert_wrong(check_exp_pow_gates, forward, backward, pow_forward, pow_backward, says=says)
@@ -312,13 +332,13 @@ def pow_in_place(dout, cache):
     (pow_rule(lambda x, p, d: p * x ** (p + 1) * d), "off by one"),
     (pow_rule(lambda x, p, d: x ** (p - 1) * d), "comes down as a factor"),
     (pow_rule(lambda x, p, d: (p - 1) * x ** (p - 1) * d), "the factor in front is p"),
-    (pow_rule(lambda x, p, d: p * x ** (p - 1)), "upstream gradient"),
+    (pow_rule(lambda x, p, d: p * x ** (p - 1)), "missing the upstream factor"),
     (pow_rule(lambda x, p, d: x ** p * d), "output x^p"),
     (pow_rule(lambda x, p, d: 3 * x ** 2 * d), ["p = −1", "wrong"]),        # p hard-coded to 3
     (pow_rule(lambda x, p, d: (p * x ** (p - 1) * d, 0.0)), "tuple"),
     (pow_rule(lambda x, p, d: p * x ** p-1 * d), "operator precedence"),      # x ** p-1 is (x ** p) - 1
     (pow_rule(lambda x, p, d: x ** p * np.log(x) * d), "with respect to the exponent p"),
-    (pow_in_place, "changed x (which it got from the cache) in place"),
+    (pow_in_place, "pow_backward changed cache[0] in place"),
 ])
 def test_2_3_wrong_pow(backward, says):
     assert_wrong(check_exp_pow_gates, exp_forward, exp_backward, pow_forward, backward, says=says)
@@ -326,7 +346,7 @@ def test_2_3_wrong_pow(backward, says):
 
 def test_2_3_pow_cache_without_p():
     assert_wrong(check_exp_pow_gates, exp_forward, exp_backward, lambda x, p: (x ** p, x), pow_backward,
-                 says=["pow_backward unpacks `x, p = cache`", "store the tuple (x, p)"])
+                 says=["pow_backward unpacks `x, p = cache`", "stored one array of shape (2, 3): store (x, p)"])
 
 
 # ---------------------------------------------------------------- 2.4 division as a · b⁻¹
@@ -357,13 +377,13 @@ def div_rule(rule):
     (div_rule(lambda a, b, d: (d / b, -1 / b ** 2 * d)), "multiply gate was skipped"),
     (div_rule(lambda a, b, d: (d / b, -a / b * d)), "power rule off by one"),
     (div_rule(lambda a, b, d: (d / b, (b - a) / b ** 2 * d)), "quotient-rule slip"),
-    (div_rule(lambda a, b, d: (d / b, -a / b ** 2)), "upstream gradient"),
+    (div_rule(lambda a, b, d: (d / b, -a / b ** 2)), ["db", "missing the upstream factor"]),
     (div_rule(lambda a, b, d: (d / b, d / b)), "that is a's gradient"),
-    (div_rule(lambda a, b, d: (1 / b, -a / b ** 2 * d)), ["da", "upstream gradient"]),
+    (div_rule(lambda a, b, d: (1 / b, -a / b ** 2 * d)), ["da", "missing the upstream factor"]),
     (div_rule(lambda a, b, d: (-a / b ** 2 * d, d / b)), ["da", "that is b's gradient"]),
     (div_rule(lambda a, b, d: (a * d, -a / b ** 2 * d)), "multiply swaps"),
     (div_rule(lambda a, b, d: (b * d, -a / b ** 2 * d)), "not b"),
-    (div_rule(lambda a, b, d: (d, -a / b ** 2 * d)), "not 1"),
+    (div_rule(lambda a, b, d: (d, -a / b ** 2 * d)), ["da", "passed on unchanged"]),
     (div_rule(lambda a, b, d: (d / b, "-a/b**2")), "string"),
     (div_rule(lambda a, b, d: (d / b, -b ** -2.0 * (d / b))), "not r · dout"),      # dr = r * dout
     (div_rule(lambda a, b, d: (d / b, -(1 / b) ** -2.0 * (a * d))), "r^(−2) is b²"),  # power rule in r
@@ -382,15 +402,48 @@ def test_2_4_wrong_forward(forward, says):
 
 def test_2_4_cache_without_r():
     assert_wrong(check_div_gate, lambda a, b: (a / b, (a, b)), div_backward,
-                 says=["a, b, r = cache", "a tuple of 2 things"])
+                 says=["a, b, r = cache", "stored (a, b): store (a, b, r)"])
+
+
+def test_2_4_cache_in_another_order():
+    """A learner's attempt: the forward stored (a, r, b); the backward's given line unpacks `a, b, r = cache`."""
+    def div_forward(a, b):
+        r = b ** -1.0
+        out = a * r
+        cache = (a, r, b)
+        return out, cache
+
+    def div_backward(dout, cache):
+        a, b, r = cache
+        da = r * dout
+        dr = a * dout
+        db = -1.0 * b ** -2.0 * dr
+        return da, db
+    result = assert_wrong(check_div_gate, div_forward, div_backward,
+                          says=["div_backward unpacks `a, b, r = cache`",
+                                "div_forward stored them in another order, (a, r, b): store (a, b, r)"])
+    assert "partner" not in result.message
+
+
+def test_2_4_a_cache_stored_its_own_way_is_not_blamed():
+    # the same three values with a backward that unpacks them in the order they were stored: right
+    assert_correct(check_div_gate, lambda a, b: (a / b, (a, 1 / b, b)),
+                   lambda d, cache: (cache[1] * d, -cache[2] ** -2.0 * cache[0] * d))
 
 
 def test_2_4_cache_still_placeholder():
     result = check_div_gate.evaluate(lambda a, b: (a / b, ...), div_backward)
-    assert result.outcome == "not attempted" and "cache is still the placeholder" in result.message
+    assert result.outcome == "not attempted" and "cache is still `...` (the placeholder)" in result.message
 
 
 # ---------------------------------------------------------------- 2.5 predict the pattern circuit
+def pattern_circuit():
+    """f = 3 · (x·y + max(z, w)) at the exercise's point, built with the engine."""
+    inputs = {name: Value(v, name=name) for name, v in PATTERN_POINT.items()}
+    x, y, z, w = inputs.values()
+    return 3.0 * (x * y + maximum(z, w)), inputs
+
+
 def engine_answers():
     f, inputs = pattern_circuit()
     f.backward()
@@ -415,7 +468,7 @@ def test_2_5_placeholder():
 
 @pytest.mark.parametrize("answers, says", [
     ((9.0, -12.0, 3.0, 0.0), ["dfdx", "multiply swaps"]),
-    ((-4.0, 3.0, 1.0, 0.0), ["dfdx", "multiplies by 3"]),
+    ((-4.0, 3.0, 1.0, 0.0), ["dfdx", "missing the upstream factor"]),
     ((-6.0, 4.5, 1.5, 0.0), ["dfdx", "add distributes"]),
     ((-12.0, 9.0, 0.0, 3.0), ["dfdz", "*larger* input"]),
     ((-12.0, 9.0, 3.0, 3.0), ["dfdw", "smaller input"]),
@@ -427,8 +480,57 @@ def test_2_5_placeholder():
     ((-12.0, 9.0, 3.0, -3.0), "not a negative share"),
     ((-12.0, 9.0, 3.0, None), "None"),
     ((-12.0, 9.0, 3.0, "0"), "string"),
-    ((-12.0, 9.0, [3.0], 0.0), "should be one number"),
-    ((-12.0, 9.0, 3.0, np.zeros(2)), "should be one number"),
+    ((-12.0, 9.0, [3.0], 0.0), ["dfdz", "should be a single number"]),
+    ((-12.0, 9.0, 3.0, np.zeros(2)), ["dfdw", "should be a single number, not an array of shape (2,)"]),
 ])
 def test_2_5_wrong(answers, says):
     assert_wrong(check_pattern_prediction, *answers, says=says)
+
+
+# ---------------------------------------------------------------- bad input: one line each, never a traceback
+def raises(*args):
+    raise RuntimeError("boom")
+
+
+def nan_forward(*args):
+    return args[0] * np.nan, args
+
+
+def in_place_forward(x, *rest):
+    x += 1.0
+    return x, (x, *rest)
+
+
+def assert_one_line(check, *answers, says):
+    result = assert_wrong(check, *answers, says=says)
+    assert "\n" not in result.message and "Traceback" not in result.message, result.message
+
+
+BAD_FORWARDS = [(None, "should be a function"), ("x * y", "should be a function"), (nan_forward, "contains nan"),
+                (raises, "raised RuntimeError"), (in_place_forward, "changed x in place")]
+
+
+@pytest.mark.parametrize("forward, says", BAD_FORWARDS)
+def test_2_1_bad_input(forward, says):
+    assert_one_line(check_mul_gate, forward, mul_backward, says=says)
+
+
+@pytest.mark.parametrize("forward, says", BAD_FORWARDS)
+def test_2_2_bad_input(forward, says):
+    assert_one_line(check_add_max_gates, add_forward, add_backward, forward, max_backward, says=says)
+
+
+@pytest.mark.parametrize("forward, says", BAD_FORWARDS)
+def test_2_3_bad_input(forward, says):
+    assert_one_line(check_exp_pow_gates, exp_forward, exp_backward, forward, pow_backward, says=says)
+
+
+@pytest.mark.parametrize("forward, says", BAD_FORWARDS)
+def test_2_4_bad_input(forward, says):
+    assert_one_line(check_div_gate, forward, div_backward, says=says)
+
+
+@pytest.mark.parametrize("answer, says", [(None, "None"), ("3", "string"), (float("nan"), "nan"),
+                                          (raises, "is a function"), (np.array([3.0]), "single number")])
+def test_2_5_bad_input(answer, says):
+    assert_one_line(check_pattern_prediction, -12.0, 9.0, answer, 0.0, says=says)

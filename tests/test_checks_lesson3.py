@@ -40,17 +40,17 @@ def with_dx(dx_of):
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda x, dT: (np.exp(x ** 2), 2 * x * np.exp(x ** 2)), ["dy", "upstream gradient is missing"]),
+    (lambda x, dT: (np.exp(x ** 2), 2 * x * np.exp(x ** 2)), ["dy", "missing the upstream factor"]),
     (lambda x, dT: (np.exp(x) * dT, 2 * x * np.exp(x) * dT), ["dy", "wrong intermediate"]),
-    (lambda x, dT: (dT, 2 * x * dT), ["dy", "unchanged"]),
+    (lambda x, dT: (dT, 2 * x * dT), ["dy", "passed on unchanged: the local gradient is missing"]),
     (lambda x, dT: (-np.exp(x ** 2) * dT, -2 * x * np.exp(x ** 2) * dT), ["dy", "wrong sign"]),
     (lambda x, dT: (np.exp(x ** 2) + dT, 0 * x), ["dy", "multiplies"]),
-    (with_dx(lambda x, dT, y, dy: 2 * x), ["dx", "upstream gradient is missing", "dy before it is right"]),
+    (with_dx(lambda x, dT, y, dy: 2 * x), ["dx", "missing the upstream factor", "dy before it is right"]),
     (with_dx(lambda x, dT, y, dy: 2 * x * dT), ["dx", "skips the exp gate"]),
     (with_dx(lambda x, dT, y, dy: 2 * x * np.exp(x) * dT), ["dx", "wrong intermediate"]),
     (with_dx(lambda x, dT, y, dy: dy + 2 * x), ["dx", "multiplies"]),
     (with_dx(lambda x, dT, y, dy: (np.exp(y) + 2 * x) * dT), ["dx", "added"]),
-    (with_dx(lambda x, dT, y, dy: x * dy), ["dx", "factor 2"]),
+    (with_dx(lambda x, dT, y, dy: x * dy), ["dx", "0.5 times the right value", "a 2 that is missing"]),
     (with_dx(lambda x, dT, y, dy: 2 * x * np.exp(y)), ["dx", "dT is missing", "dy carries dT"]),
     (with_dx(lambda x, dT, y, dy: 2 * dy), ["dx", "not 2: the factor x is missing"]),
     (with_dx(lambda x, dT, y, dy: 2 * y * dy), ["dx", "not 2y", "wrong intermediate"]),
@@ -61,10 +61,10 @@ def with_dx(dx_of):
     (with_dx(lambda x, dT, y, dy: None), ["dx", "None"]),
     (with_dx(lambda x, dT, y, dy: "2x dy"), ["dx", "string"]),
     (with_dx(lambda x, dT, y, dy: np.nan * x), ["dx", "nan"]),
-    (lambda x, dT: np.exp(x ** 2) * dT, "tuple (dy, dx)"),
+    (lambda x, dT: np.exp(x ** 2) * dT, "should return 2 values, (dy, dx)"),
     (lambda x, dT: (1, 2, 3), "returned 3"),
     (lambda x, dT: None, "forget the `return`"),
-    (lambda x, dT: x.undefined, "AttributeError"),
+    (lambda x, dT: x.undefined, "asks for .undefined of something that has no such attribute"),
     ("exp(x**2)", "should be a function"),
 ])
 def test_3_1_wrong_answers(wrong, says):
@@ -116,6 +116,15 @@ def test_3_2_right_answer():
     assert_correct(check_chain_gradients, lambda local, dout: np.append(np.cumprod(local[::-1])[::-1] * dout, dout))
 
 
+def test_3_2_praises_only_what_it_verified():
+    """A learner's attempt recomputes every product from scratch (O(n²)): right numbers, but not reuse."""
+    def chain_gradients(local, dout):
+        return [dout * float(np.prod(local[i:])) for i in range(len(local) + 1)]
+    result = check_chain_gradients.evaluate(chain_gradients)
+    assert result.outcome == "correct" and "every node is right" in result.message
+    assert "multiplication" not in result.message and "each is the next one" not in result.message
+
+
 def test_3_2_placeholder():
     assert_not_attempted(check_chain_gradients, lambda local, dout: ...)
     assert_not_attempted(check_chain_gradients, lambda local, dout: [..., dout])
@@ -129,7 +138,7 @@ def test_3_2_placeholder():
     (lambda local, dout: [dout * float(np.prod(local[i + 1:])) for i in range(len(local))] + [dout],
      "off by one"),
     (lambda local, dout: [-g for g in chain_gradients(local, dout)], "wrong sign"),
-    (lambda local, dout: chain_gradients(local, dout)[:-1], "joins"),
+    (lambda local, dout: chain_gradients(local, dout)[:-1], "6 gates join 7 nodes"),
     (lambda local, dout: chain_gradients(local, dout)[::-1], "reverse order"),
     (forwards(np.zeros), ["loop runs forwards", "reversed(range(n))"]),
     (forwards(np.ones), "loop runs forwards"),
@@ -180,23 +189,23 @@ def test_3_3_placeholder():
 
 @pytest.mark.parametrize("wrong, says", [
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy),
-     ["dx", "overwritten", "`dx += ...`", "only the share through y = x²",
+     ["dx", "overwritten at a fork (= where += is needed)", "it feeds 2 gates (y = x², z = exp(−x))",
       "the share through z = exp(−x) was lost"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: -z * dz),
-     ["dx", "overwritten", "only the share through z = exp(−x)", "the share through y = x² was lost"]),
+     ["dx", "overwritten", "the share through y = x² was lost"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy + z * dz), ["dx", "wrong sign", "exp(−x)"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy * (-z * dz)), ["dx", "at a fork they add"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy - dz), ["dx", "misses the exp gate", "not just −1"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dy - z * dy), ["dx", "must start from dz"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * dy - z * dz), ["dx", "not 2 (the factor x is missing)"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * dT - z * dT), ["dx", "skipping the multiply gate"]),
-    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * z - z * y), ["dx", "dT is missing"]),
+    (with_fork_dx(lambda x, dT, y, z, dy, dz: 2 * x * z - z * y), ["dx", "missing the upstream factor"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: dT * (z + 2 * x) + dT * (y - z)),
      ["dx", "along a path they multiply"]),
     (with_fork_dx(lambda x, dT, y, z, dy, dz: -(2 * x * dy - z * dz)), ["dx", "wrong sign"]),
-    (lambda x, dT: (np.exp(-x), x ** 2 * dT, 0 * x), ["dy", "dT is missing"]),
+    (lambda x, dT: (np.exp(-x), x ** 2 * dT, 0 * x), ["dy", "missing the upstream factor"]),
     (lambda x, dT: (x ** 2 * dT, np.exp(-x) * dT, 0 * x), ["dy", "multiply swaps"]),
-    (lambda x, dT: (np.exp(-x) * dT, x ** 2, 0 * x), ["dz", "dT is missing", "dy before it is right"]),
+    (lambda x, dT: (np.exp(-x) * dT, x ** 2, 0 * x), ["dz", "missing the upstream factor", "dy before it is right"]),
     (lambda x, dT: (np.exp(-x) * dT, np.exp(-x) * dT, 0 * x), ["dz", "multiply swaps"]),
     (lambda x, dT: fork_backward(x, dT)[:2], "returned 2"),
 ])
@@ -247,19 +256,18 @@ def test_3_4_placeholder():
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (make_backward("dx"), ["dx", "overwritten", "`dx = ...` where `dx += ...`",
-                           "only the share through p = x·y", "the share through T = r·x was lost"]),
-    (make_backward("dy"), ["dy", "overwritten", "`dy = ...` where `dy += ...`",
-                           "only the share through p = x·y", "the share through q = p + y was lost"]),
+    (make_backward("dx"), ["dx", "overwritten at a fork (= where += is needed)", "it feeds 2 gates (p = x·y, T = r·x)",
+                           "the share through T = r·x was lost"]),
+    (make_backward("dy"), ["dy", "overwritten at a fork (= where += is needed)", "it feeds 2 gates (p = x·y, q = p + y)",
+                           "the share through q = p + y was lost"]),
     (lambda x, y, dT: (make_backward()(x, y, dT)[0], 2 * (x * y + y) * x * dT),
-     ["dy", "only the share through q = p + y", "the share through p = x·y was lost",
-      "dx before it is right"]),
+     ["dy", "overwritten", "the share through p = x·y was lost", "dx before it is right"]),
     (lambda x, y, dT: ((x * y + y) ** 2 * dT, make_backward()(x, y, dT)[1]),
-     ["dx", "only the share through T = r·x", "the share through p = x·y was lost"]),
-    (lambda x, y, dT: make_backward()(x, y, dT)[::-1], ["dx", "return dx first"]),
+     ["dx", "overwritten", "the share through p = x·y was lost"]),
+    (lambda x, y, dT: make_backward()(x, y, dT)[::-1], ["dx and dy are swapped", "in the order (dx, dy)"]),
     (make_backward("x partner"), ["dx", "multiply swaps at p = x·y", "partner y"]),
     (make_backward("y partner"), ["dy", "multiply swaps at p = x·y", "partner x", "dx before it is right"]),
-    (make_backward("no dT"), ["dx", "dT is missing"]),
+    (make_backward("no dT"), ["dx", "missing the upstream factor"]),
     (make_backward("T unswapped"), ["dx", "multiply swaps at T = r·x"]),
     (lambda x, y, dT: tuple(-g for g in make_backward()(x, y, dT)), ["dx", "wrong sign"]),
     (lambda x, y, dT: (make_backward()(x, y, dT)[0], [1.0, 2.0]), ["dy", "shape"]),
@@ -267,6 +275,36 @@ def test_3_4_placeholder():
 ])
 def test_3_4_wrong_answers(wrong, says):
     assert_wrong(check_fixed_backward, wrong, says=says)
+
+
+def test_3_4_aliased_arrays_are_named():
+    """A learner's right fix with its last two lines in the other order: dp = dq; dy = dq are one array."""
+    def fixed_backward(x, y, dT):
+        p = x * y
+        q = p + y
+        r = q ** 2
+        dr = x * dT           # T = r * x
+        dx = r * dT
+        dq = 2 * q * dr       # r = q ** 2
+        dp = dq               # q = p + y
+        dy = dq
+        dy += x * dp
+        dx += y * dp          # p = x * y
+        return dx, dy
+    result = assert_wrong(check_fixed_backward, fixed_backward,
+                          says=["dx", "dy and dp are the same array, so `dy += …` changed dp too — copy first "
+                                      "(dq.copy()) or write dy = dy + …"])
+    assert "entries differ" not in result.message
+
+
+def test_3_4_the_same_lines_without_aliasing_are_right():
+    def fixed_backward(x, y, dT):
+        q = x * y + y
+        dq = 2 * q * x * dT
+        dp, dy = dq.copy(), dq.copy()
+        dy += x * dp
+        return q ** 2 * dT + y * dp, dy
+    assert_correct(check_fixed_backward, fixed_backward)
 
 
 # ---------------------------------------------------------------- 3.5 relu inside a chain
@@ -313,18 +351,47 @@ def test_3_5_placeholder():
     (with_du(lambda u, x, dr, dT: dr), ["du", "closed"]),
     (with_du(lambda u, x, dr, dT: np.maximum(u, 0) * dr), ["du", "gate's output"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dT), ["du", "dT skips"]),
-    (with_du(lambda u, x, dr, dT: (u > 0) * 1.0), ["du", "dr is missing"]),
+    (with_du(lambda u, x, dr, dT: (u > 0) * 1.0), ["du", "missing the upstream factor"]),
     (with_du(lambda u, x, dr, dT: np.sign(u) * dr), ["du", "not −1", "np.sign"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: du),
-     ["dx", "local gradient of u = w·x + b", "du before it"]),
+     ["dx", "passed on unchanged: the local gradient is missing", "du before it"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: x * du), ["dx", "multiply swaps"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: du + w), ["dx", "multiplies"]),
     (with_du(lambda u, x, dr, dT: (u > 0) * dr, lambda x, w, du, dr: w * dr), ["dx", "through relu"]),
-    (lambda x, w, b, v, dT: (v, v * (w * x + b > 0), w * v * (w * x + b > 0)), ["dr", "dT is missing"]),
-    (lambda x, w, b, v, dT: (dT, dT * (w * x + b > 0), w * dT * (w * x + b > 0)), ["dr", "skipped"]),
+    (lambda x, w, b, v, dT: (v, v * (w * x + b > 0), w * v * (w * x + b > 0)), ["dr", "missing the upstream factor"]),
+    (lambda x, w, b, v, dT: (dT, dT * (w * x + b > 0), w * dT * (w * x + b > 0)), ["dr", "passed on unchanged"]),
     (lambda x, w, b, v, dT: (np.maximum(w * x + b, 0) * dT, 0 * x, 0 * x), ["dr", "multiply swaps"]),
     (lambda x, w, b, v, dT: (v * dT, (w * x + b > 0), 0 * x), ["du", "True/False"]),
     (lambda x, w, b, v, dT: relu_chain_backward(x, w, b, v, dT)[1:], "returned 2"),
 ])
 def test_3_5_wrong_answers(wrong, says):
     assert_wrong(check_relu_chain_backward, wrong, says=says)
+
+
+# ---------------------------------------------------------------- bad input: one line each, never a traceback
+def raises(*args):
+    raise RuntimeError("boom")
+
+
+def in_place(first, *rest):
+    first *= 2.0
+    return (first,) * 5
+
+
+def nan_answer(returns):
+    """An answer of the right shape, NaN everywhere (``returns`` gradients; 1: the chain's n + 1 gradients)."""
+    def answer(first, *rest):
+        return (first * np.nan,) * returns if returns > 1 else np.append(first, 1.0) * np.nan
+    return answer
+
+
+@pytest.mark.parametrize("check, returns", [(check_exp_square_backward, 2), (check_chain_gradients, 1),
+                                            (check_fork_backward, 3), (check_fixed_backward, 2),
+                                            (check_relu_chain_backward, 3)])
+@pytest.mark.parametrize("bad, says", [(lambda n: None, "should be a function"),
+                                       (lambda n: "dx = 2 * x * dy", "should be a function"),
+                                       (lambda n: raises, "raised RuntimeError"), (lambda n: in_place, "in place"),
+                                       (nan_answer, "contains nan")])
+def test_bad_input(check, returns, bad, says):
+    result = assert_wrong(check, bad(returns), says=says)
+    assert "\n" not in result.message and "Traceback" not in result.message, result.message

@@ -152,7 +152,7 @@ def dD_j_i(W, dD, k, j):
     (rows_for_k, ["indexes past the end of an array", "index order"]),
     (dD_j_i, ["indexes past the end of an array", "index order"]),
     (lambda W, dD, k, j: W[:, k] * dD[:, j], "without adding them"),
-    (lambda W, dD, k, j: W.T @ dD, "expected () (0-d), got (5, 4)"),
+    (lambda W, dD, k, j: W.T @ dD, "should be a single number, not an array of shape (5, 4)"),
     (lambda W, dD, k, j: -dX_entry(W, dD, k, j), "wrong sign"),
     (lambda W, dD, k, j: dX_entry(W, dD, k, j) + (k == 2), ["entries differ", "(2, 0)"]),
     (mutates, "changed W in place"),

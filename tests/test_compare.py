@@ -82,6 +82,13 @@ def test_sign_factor_and_zero():
 
 def test_a_list_of_one_for_a_number():
     assert "single number, not an array or list holding one" in wrong([3.0], 3.0)
+    assert "should be a single number, not an array of shape (2,)" in wrong(np.zeros(2), 3.0)
+
+
+def test_the_upstream_gradient_passed_on_unchanged():
+    upstream = RNG.normal(size=(2, 3))
+    assert "passed on unchanged: the local gradient is missing" in wrong(upstream, A * upstream, upstream=upstream)
+    assert "missing the upstream factor" in wrong(A, A * upstream, upstream=upstream)
 
 
 def test_wrong_shape_names_the_dimension():
