@@ -200,7 +200,7 @@ CE_MISTAKES = [
     (lambda p, y: -np.log(p).sum() / len(y), ["every class", "only the correct class"]),
     (lambda p, y: -np.log(p[np.arange(len(y)), y].mean()), ["log first, then the mean"]),
     (lambda p, y: -np.log(p[np.arange(len(y)), y]), ["one loss per example", "average"]),
-    (lambda p, y: -np.log(p[y]).mean(axis=1), ["wrong shape"]),
+    (lambda p, y: -np.log(p[y]).mean(axis=1), ["single number", "shape (5,)"]),
     (lambda p, y: [ce(p, y)], ["single number", "float(...)"]),
     (lambda p, y: -np.log(p[y, np.arange(len(y))]).mean(), ["indexes past the end", "p is 5×4"]),
     (lambda p, y: -np.log(p * y).mean(), ["do not fit"]),
