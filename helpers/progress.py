@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
-from helpers.workspace import WorkspaceError, course_notebooks, lesson_number, notebook_problem
+from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
 
 __all__ = ["NOT_CHECKED", "Row", "LessonProgress", "expected_exercises", "run_lesson", "progress",
            "format_table"]
