@@ -247,15 +247,19 @@ class Course:
         return self.run([self.python, "-m", "helpers.workspace", "reset", lesson])
 
     # -------------------------------------------------------------- instructors
-    def pytest(self, *args, jobs="auto"):
-        """Return the pytest command; ``jobs`` processes share the tests (1: all in this one)."""
-        spread = [] if str(jobs) in ("0", "1") else ["-n", str(jobs), "--dist", "loadfile"]
+    def pytest(self, *args, jobs="auto", dist="loadfile"):
+        """Return the pytest command; ``jobs`` processes share the tests (1: all in this one).
+
+        ``dist="loadfile"`` keeps each file (each notebook, whose cells share one kernel) in one process;
+        ``"loadgroup"`` spreads single tests, keeping those marked ``xdist_group`` with the same name together.
+        """
+        spread = [] if str(jobs) in ("0", "1") else ["-n", str(jobs), "--dist", dist]
         return [self.python, "-m", "pytest", *spread, *args]
 
     def test_commands(self, *, jobs="auto"):
         """Return the three test runs of ``test``: unit tests, exercise notebooks, solution notebooks."""
         return [
-            self.pytest("tests", "helpers", "--doctest-modules", "--ignore=tests/browser", jobs=jobs),
+            self.pytest("tests", "helpers", "--doctest-modules", "--ignore=tests/browser", jobs=jobs, dist="loadgroup"),
             # exercise notebooks: must run clean untouched (checks say "not attempted")
             self.pytest("--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=300", "notebooks", jobs=jobs),
             # solution notebooks: must run clean and print exactly what their saved outputs show
