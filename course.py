@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -130,6 +131,7 @@ class Course:
     # -------------------------------------------------------------- install
     def install(self):
         """Create ``.venv`` when missing and install the lock into it, unless it is there already."""
+        started = time.monotonic()
         lock = self.root / LOCK
         if not lock.is_file():
             raise LauncherError(f"{LOCK} is missing from {self.root}: run this from the course folder")
@@ -153,7 +155,8 @@ class Course:
             self.say(f"Installing the packages pinned in {LOCK} with uv ...")
             self.must([uv, "pip", "sync", "--quiet", "--python", self.python, lock],
                       f"uv could not install {LOCK} (see above); check the network, then run this again")
-            self.must([uv, "pip", "install", "--quiet", "--python", self.python, "--no-deps", "-e", "."],
+            self.must([uv, "pip", "install", "--quiet", "--python", self.python, "--no-deps", "--no-build-isolation",
+                       "-e", "."],
                       "uv could not install the course's helpers package (see above)")
         else:
             self.say(f"Installing the packages pinned in {LOCK} with pip (this takes a minute or two) ...")
@@ -161,8 +164,10 @@ class Course:
                        "-r", lock], f"pip could not install {LOCK} (see above); check the network, then run "
                                     "this again")
             self.must([self.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                       "--no-deps", "-e", "."], "pip could not install the course's helpers package (see above)")
+                       "--no-deps", "--no-build-isolation", "-e", "."],
+                      "pip could not install the course's helpers package (see above)")
         stamp.write_text(wanted + "\n", encoding="utf-8")
+        self.say(f"Installed in {time.monotonic() - started:.0f} s.")
         return True
 
     def _uv(self, lock_text):

@@ -90,7 +90,7 @@ def test_first_install_creates_the_venv_bootstraps_uv_with_pip_then_syncs_the_lo
                                     "uv==0.13.9"]                          # the version the lock pins
     assert recorder.commands[2] == [uv, "pip", "sync", "--quiet", "--python", python,
                                     str(course_folder / "requirements.lock")]
-    assert recorder.commands[3][-4:] == ["--python", python, "--no-deps", "-e", "."][-4:]
+    assert recorder.commands[3][-5:] == [python, "--no-deps", "--no-build-isolation", "-e", "."]
     assert len(recorder.commands) == 4
 
 
@@ -112,7 +112,7 @@ def test_without_uv_pip_installs_the_same_lock(course_folder, monkeypatch):
     python = str(course.python)
     assert recorder.commands[-2] == [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                                      "-r", str(course_folder / "requirements.lock")]
-    assert recorder.commands[-1][-3:] == ["--no-deps", "-e", "."]
+    assert recorder.commands[-1][-4:] == ["--no-deps", "--no-build-isolation", "-e", "."]
     assert not any("uv" in Path(c[0]).name for c in recorder.commands)
 
 
