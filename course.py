@@ -406,6 +406,11 @@ def main(argv=None, *, root=ROOT):
     except LauncherError as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 1
+    except OSError as error:                             # a full disk, a read-only folder, ...
+        where = f" {error.filename}" if error.filename else ""
+        print(f"{args.command}: could not use{where}: {error.strerror or error}; fix that, then run this again",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\n{args.command}: stopped.", file=sys.stderr)
         return 130
