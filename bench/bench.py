@@ -1,7 +1,8 @@
 """Measure how fast the course feels, and print every figure next to its target.
 
     make bench                  # everything
-    python bench/bench.py --quick   # skip the notebook runs
+    python bench/bench.py --quick   # skip the notebook runs and the setup figures
+    python bench/bench.py --setup   # only the setup figures: fresh clone to JupyterLab, make test
 
 Timings are medians of several runs on this machine (the engine-vs-numpy
 comparison takes the best of 40, run turn about); nothing here passes or fails
@@ -10,11 +11,16 @@ a test.  A missed target is printed as such so it can be profiled.
 import argparse
 import os
 import platform
+import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -227,16 +233,85 @@ def bench_engine():
         record_ratio("engine / micrograd on scalars", mine / theirs)
 
 
+# ---------------------------------------------------------------- setup: a newcomer's first minute
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serving(port):
+    """Return whether something answers HTTP on 127.0.0.1:port (JupyterLab's 403 without a token counts)."""
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=1)
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def time_fresh_lab(installer, scratch):
+    """Clone the course, then time `make lab` from nothing to JupyterLab answering, with empty caches."""
+    clone = Path(scratch) / f"clone-{installer}"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CI")}
+    env.update(UV_CACHE_DIR=str(Path(scratch) / f"uv-cache-{installer}"),
+               PIP_CACHE_DIR=str(Path(scratch) / f"pip-cache-{installer}"),
+               BACKPROP_INSTALLER=installer, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    port = _free_port()
+    log = open(Path(scratch) / f"lab-{installer}.log", "w")
+    start = time.perf_counter()
+    lab = subprocess.Popen(["make", "lab", "NO_BROWSER=1", f"PORT={port}"], cwd=clone, env=env, stdout=log,
+                           stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while not _serving(port):
+            if lab.poll() is not None or time.perf_counter() - start > 600:
+                print(f"  make lab ({installer}) did not serve; see {log.name}", flush=True)
+                return None, clone
+            time.sleep(0.1)
+        return time.perf_counter() - start, clone
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
+        log.close()
+
+
+def bench_setup():
+    if not (shutil.which("git") and shutil.which("make") and hasattr(os, "killpg")):
+        rows.append(("setup figures", "—", "—", "skipped: needs git, make and a POSIX system"))
+        return
+    print("setup, from a fresh clone with empty package caches (this takes a few minutes):", flush=True)
+    with tempfile.TemporaryDirectory(prefix="backprop-bench-") as scratch:
+        uv_seconds, clone = time_fresh_lab("auto", scratch)
+        record("fresh clone → make lab serving JupyterLab (uv)", uv_seconds, target=30.0)
+        pip_seconds, _ = time_fresh_lab("pip", scratch)
+        record("fresh clone → make lab serving JupyterLab (pip only)", pip_seconds)
+        if uv_seconds is None:
+            return
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CI", "JOBS")}
+        for figure, extra, target in (("make test, built .venv, every core", [], 60.0),
+                                      ("make test, built .venv, one core (JOBS=1)", ["JOBS=1"], None)):
+            start = time.perf_counter()
+            done = subprocess.run(["make", "test", *extra], cwd=clone, env=env, capture_output=True, text=True)
+            seconds = time.perf_counter() - start
+            record(figure, seconds, target=target, note="" if done.returncode == 0 else "(some tests failed)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip running the notebooks")
+    parser.add_argument("--quick", action="store_true", help="skip running the notebooks and the setup figures")
+    parser.add_argument("--setup", action="store_true", help="only the setup figures")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}", flush=True)
     if not args.quick:
-        bench_notebooks()
-    bench_helpers()
-    bench_engine()
+        bench_setup()
+    if not args.setup:
+        if not args.quick:
+            bench_notebooks()
+        bench_helpers()
+        bench_engine()
 
     print()
     widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target", "")]) for i in range(3)]

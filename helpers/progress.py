@@ -30,14 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
-from helpers.workspace import WorkspaceError, course_notebooks, lesson_number, notebook_problem
+from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
 
 __all__ = ["NOT_CHECKED", "Row", "LessonProgress", "expected_exercises", "run_lesson", "progress",
            "format_table"]
 
 NOT_CHECKED = "not checked"
 SYMBOLS = {CORRECT: "✓", WRONG: "✗", NOT_ATTEMPTED: "…", NOT_CHECKED: "!"}
-TIMED_OUT, KERNEL_DIED = "timed out", "kernel died"
+TIMED_OUT, KERNEL_DIED, FLOODED = "timed out", "kernel died", "printed too much"
+OUTPUT_LIMIT = 10_000_000      # characters of output kept per lesson; more and the run stops (memory stays bounded)
+OUTPUT_OVERHEAD = 200          # what one output costs besides its text, so a million tiny prints count too
+RESULTS_LIMIT = 1_000_000      # bytes of check records read per lesson
 
 
 @dataclass
@@ -149,21 +152,62 @@ def expected_exercises(nb):
 @dataclass
 class _Run:
     results: list
-    stop: tuple | None = None                             # (TIMED_OUT or KERNEL_DIED, cell index)
+    stop: tuple | None = None                             # (TIMED_OUT, KERNEL_DIED or FLOODED, cell index)
     kernel_failed: str = ""
 
 
-def _execute(nb, *, cwd, timeout):
-    """Run ``nb`` in a fresh kernel within ``timeout`` seconds in all; return a :class:`_Run`."""
+def output_size(msg):
+    """Return what keeping the output message ``msg`` costs, in characters (0 if it is not an output)."""
+    kind, content = msg.get("msg_type"), msg.get("content") or {}
+    if kind == "stream":
+        size = len(content.get("text", ""))
+    elif kind in ("display_data", "execute_result", "update_display_data"):
+        size = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (content.get("data") or {}).values())
+    elif kind == "error":
+        size = len(content.get("evalue", "")) + sum(len(line) for line in content.get("traceback") or ())
+    else:
+        return 0
+    return size + OUTPUT_OVERHEAD
+
+
+def _bounded_client(nb, *, output_limit, **options):
+    """Return an nbclient NotebookClient that keeps at most ``output_limit`` characters of output.
+
+    Past the limit it keeps nothing more, interrupts the kernel (as the stop
+    button would) and sets ``client.flooded`` to the index of the cell.
+    """
+    import asyncio
+
     from nbclient import NotebookClient
+    from nbclient.util import ensure_async
+
+    class BoundedClient(NotebookClient):
+        kept, flooded, _interrupting = 0, None, None
+
+        def output(self, outs, msg, display_id, cell_index):
+            if self.flooded is not None:
+                return None                               # dropped as it arrives: memory stays bounded
+            self.kept += output_size(msg)
+            if self.kept > output_limit:
+                self.flooded = cell_index
+                self._interrupting = asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    return BoundedClient(nb, **options)
+
+
+def _execute(nb, *, cwd, timeout, output_limit=OUTPUT_LIMIT):
+    """Run ``nb`` in a fresh kernel within ``timeout`` seconds in all; return a :class:`_Run`."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     quiet = logging.getLogger("helpers.progress.nbclient")
     quiet.setLevel(logging.CRITICAL)                      # its timeout/crash messages are ours to tell
     deadline = [None]
-    client = NotebookClient(nb, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
-                            timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
-                            resources={"metadata": {"path": str(cwd)}}, log=quiet)
+    client = _bounded_client(nb, output_limit=output_limit, kernel_name="python3", allow_errors=True,
+                             shutdown_kernel="immediate",
+                             timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
+                             resources={"metadata": {"path": str(cwd)}}, log=quiet)
     with tempfile.TemporaryDirectory(prefix="backprop-progress-") as scratch:
         results = Path(scratch) / "results.jsonl"
         env = {**os.environ, RESULTS_ENV: str(results), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -185,6 +229,9 @@ def _execute(nb, *, cwd, timeout):
                         except DeadKernelError:
                             run.stop = (KERNEL_DIED, index)
                             break
+                        if client.flooded is not None:
+                            run.stop = (FLOODED, client.flooded)
+                            break
             except Exception as error:                    # noqa: BLE001 — whatever stops Python from starting
                 if started:
                     raise
@@ -197,7 +244,8 @@ def _read_results(path):
     """Return the outcomes the checks recorded, as dicts, skipping any line that is not one."""
     records = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as file:
+            lines = file.read(RESULTS_LIMIT).splitlines()
     except OSError:                                       # no check ran at all
         return records
     for line in lines:
@@ -211,12 +259,14 @@ def _read_results(path):
 
 
 # ---------------------------------------------------------------------------- one lesson
-def run_lesson(course_notebook, learner_notebook, *, timeout=120.0):
+def run_lesson(course_notebook, learner_notebook, *, timeout=120.0, output_limit=OUTPUT_LIMIT):
     """Run the learner's copy of a lesson and return its :class:`LessonProgress`.
 
     ``course_notebook`` (the lesson in ``notebooks/``) says which exercises
     there are; ``learner_notebook`` is run, with its own folder as working
-    directory, in a fresh kernel, within ``timeout`` seconds.
+    directory, in a fresh kernel, within ``timeout`` seconds.  At most
+    ``output_limit`` characters of its output are kept: a lesson that prints
+    more is stopped there and reported as having printed too much.
     """
     import nbformat
 
@@ -241,17 +291,25 @@ def run_lesson(course_notebook, learner_notebook, *, timeout=120.0):
         return lesson
 
     started = time.monotonic()
-    run = _execute(nb, cwd=learner_notebook.parent, timeout=timeout)
+    for cell in nb.cells:                                 # outputs saved in the file are not needed: free them
+        if cell.cell_type == "code":
+            cell.outputs = []
+    run = _execute(nb, cwd=learner_notebook.parent, timeout=timeout, output_limit=output_limit)
     lesson.seconds = time.monotonic() - started
     if run.kernel_failed:
         lesson.kernel_failed, lesson.stopped = True, "could not start Python"
         lesson.problems.append(f"could not start Python to run it ({run.kernel_failed})")
     elif run.stop:
         kind, index = run.stop
-        lesson.stopped = f"timed out after {timeout:g} s" if kind == TIMED_OUT else "the kernel died"
+        lesson.stopped = {TIMED_OUT: f"timed out after {timeout:g} s", FLOODED: "printed too much"}.get(
+            kind, "the kernel died")
         if kind == TIMED_OUT:
             lesson.problems.append(f"timed out after {timeout:g} s in {_where(nb, index)} — an endless loop? "
                                    "The cells after it did not run.")
+        elif kind == FLOODED:
+            lesson.problems.append(f"{_where(nb, index)} printed more than {_amount(output_limit)} of output, so "
+                                   "the run was stopped there and the cells after it did not run — print less "
+                                   "(a print inside a long or endless loop?), then run make progress again")
         else:
             lesson.problems.append(f"Python stopped (the kernel died) in {_where(nb, index)}; "
                                    "the cells after it did not run.")
@@ -340,13 +398,22 @@ def _where(nb, index):
     return f"cell {index + 1}"
 
 
+def _amount(characters):
+    """Say how much text ``characters`` is, for example '10 MB' or '500 characters'."""
+    if characters >= 1_000_000:
+        return f"{characters / 1_000_000:g} MB"
+    if characters >= 1_000:
+        return f"{characters / 1_000:g} kB"
+    return f"{characters} characters"
+
+
 def _first_line(text, limit=200):
     line = str(text).strip().splitlines()[0] if str(text).strip() else ""
     return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 # ---------------------------------------------------------------------------- every lesson
-def progress(course, workspace, *, timeout=120.0, stream=None):
+def progress(course, workspace, *, timeout=120.0, stream=None, output_limit=OUTPUT_LIMIT):
     """Run every lesson of ``workspace`` (in the course's order) and return their :class:`LessonProgress`.
 
     While they run, a line per lesson goes to ``stream`` (default: standard
@@ -372,7 +439,7 @@ def progress(course, workspace, *, timeout=120.0, stream=None):
         learner = workspace / course_notebook.name
         print(f"[{number}/{len(lessons)}] {course_notebook.stem:<{width}}  ", end="", file=stream, flush=True)
         if learner.is_file():
-            lesson = run_lesson(course_notebook, learner, timeout=timeout)
+            lesson = run_lesson(course_notebook, learner, timeout=timeout, output_limit=output_limit)
             print(_summary(lesson), file=stream, flush=True)
         else:
             lesson = LessonProgress(course_notebook.name)

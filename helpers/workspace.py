@@ -18,6 +18,7 @@ Every function takes the course folder and the workspace folder as paths, so
 tests run in temporary folders and never touch a real workspace.
 """
 import argparse
+import errno
 import hashlib
 import json
 import os
@@ -28,16 +29,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
+from helpers.lessons import show as _show
+
 __all__ = ["WORKSPACE", "BACKUPS", "WorkspaceError", "Setup", "Reset", "course_notebooks",
-           "lesson_number", "find_lesson", "notebook_problem", "setup", "reset", "main"]
+           "lesson_number", "find_lesson", "notebook_problem", "setup", "reset", "explain_os_error", "main"]
 
 WORKSPACE = "my-work"                  # the workspace folder, inside the course folder (.gitignore lists it)
 BACKUPS = "backups"                    # inside the workspace: copies saved by reset
 VERSIONS = ".course-versions.json"     # inside the workspace: which course version each lesson was copied from
-
-
-class WorkspaceError(Exception):
-    """A command could not do its job; the message is one line that says why and what to do."""
 
 
 @dataclass
@@ -61,36 +61,13 @@ class Reset:
 
 
 # ---------------------------------------------------------------------------- the course's lessons
-def course_notebooks(course):
-    """Return the course's exercise notebooks (``course/notebooks/*.ipynb``), sorted by name."""
-    folder = Path(course) / "notebooks"
-    if not folder.is_dir():
-        raise WorkspaceError(f"no notebooks/ folder in {_show(course)} — run this from the course folder")
-    notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
-    if not notebooks:
-        raise WorkspaceError(f"{_show(folder)} has no lessons (.ipynb files) yet")
-    return notebooks
-
-
-def lesson_number(path):
-    """Return the lesson number a notebook's name starts with, or None.
-
-    >>> lesson_number(Path("notebooks/03_chain_rule.ipynb"))
-    3
-    >>> lesson_number(Path("scratch.ipynb")) is None
-    True
-    """
-    match = re.match(r"(\d+)_", Path(path).name)
-    return int(match.group(1)) if match else None
-
-
 def find_lesson(course, lesson):
-    """Return the course notebook of ``lesson`` (a number, or text such as "1" or "01")."""
+    """Return the course notebook of ``lesson`` (a number, or text such as "1" or "01": ASCII digits only)."""
     text = str(lesson).strip()
     if not text:
         raise WorkspaceError("say which lesson, for example: make reset LESSON=1")
-    if not text.isdigit():
-        raise WorkspaceError(f"LESSON must be a lesson number such as 1, got {text!r}")
+    if not re.fullmatch(r"[0-9]+", text):
+        raise WorkspaceError(f"LESSON must be a lesson number such as 1, written with the digits 0-9, got {text!r}")
     notebooks = course_notebooks(course)
     matches = [p for p in notebooks if lesson_number(p) == int(text)]
     if not matches:
@@ -102,31 +79,14 @@ def find_lesson(course, lesson):
     return matches[0]
 
 
-def notebook_problem(path):
-    """Return why the file at ``path`` is not a readable notebook, or None if it is one.
-
-    Only the JSON structure is checked; nothing is run.
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        return "the file is not text"
-    except json.JSONDecodeError as error:
-        if not error.doc.strip():
-            return "the file is empty"
-        return f"broken JSON at line {error.lineno}, column {error.colno}"
-    except OSError as error:
-        return f"cannot read it: {error.strerror}"
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        return "the file is JSON but not a notebook (it has no list of cells)"
-    return None
-
-
 # ---------------------------------------------------------------------------- setup
 def setup(course, workspace=None):
     """Create the workspace, or copy in the course's lessons it does not have; never overwrite one.
 
-    ``workspace`` defaults to ``course/my-work``.  Returns a :class:`Setup`.
+    ``workspace`` defaults to ``course/my-work``.  Nothing is written when
+    nothing changed, so a read-only workspace that is up to date is no problem.
+    Every file is written whole or not at all (see :func:`_write_whole`).
+    Returns a :class:`Setup`.
     """
     course = Path(course)
     workspace = Path(workspace) if workspace is not None else course / WORKSPACE
@@ -134,8 +94,10 @@ def setup(course, workspace=None):
     if workspace.exists() and not workspace.is_dir():
         raise WorkspaceError(f"{_show(workspace)} exists but is not a folder; rename it, then run this again")
     done = Setup(created=not workspace.exists())
-    workspace.mkdir(parents=True, exist_ok=True)
+    if done.created:
+        workspace.mkdir(parents=True)
     versions = _read_versions(workspace)
+    before = json.dumps(versions, sort_keys=True)
     for source in lessons:
         target = workspace / source.name
         digest = _digest(source)
@@ -155,19 +117,14 @@ def setup(course, workspace=None):
             versions[source.name] = {"copied": digest}
         else:                                    # it appeared meanwhile (JupyterLab saved it): keep it
             done.kept.append(target)
-    _write_versions(workspace, versions)
+    if json.dumps(versions, sort_keys=True) != before:
+        _write_versions(workspace, versions)
     return done
 
 
 def _copy_new(source, target):
     """Copy ``source`` to ``target`` only if ``target`` does not exist; return whether it copied."""
-    data = Path(source).read_bytes()
-    try:
-        with open(target, "xb") as file:         # "x": fails rather than overwrite, even in a race
-            file.write(data)
-    except FileExistsError:
-        return False
-    return True
+    return _write_whole(target, Path(source).read_bytes(), overwrite=False)
 
 
 # ---------------------------------------------------------------------------- reset
@@ -175,8 +132,8 @@ def reset(course, workspace=None, lesson=None, *, now=None):
     """Give the learner a fresh copy of ``lesson``, after saving theirs in ``workspace/backups/``.
 
     The backup is named after the lesson and the time, for example
-    ``backups/01_derivatives.2026-11-22T10-00-00.ipynb``, and is written and
-    read back before the learner's copy is replaced, so nothing is ever lost.
+    ``backups/01_derivatives.2026-11-22T10-00-00.ipynb``, and is written whole
+    and read back before the learner's copy is replaced, so nothing is ever lost.
     A copy that is already identical to the course's is left alone (no backup).
     Returns a :class:`Reset`.
     """
@@ -188,6 +145,7 @@ def reset(course, workspace=None, lesson=None, *, now=None):
     problem = notebook_problem(source)
     if problem:
         raise WorkspaceError(f"the course's {source.name} is broken: {problem}; your copy is untouched")
+    _check_versions_file(workspace)
     target = workspace / source.name
     fresh = source.read_bytes()
     backup = None
@@ -198,7 +156,7 @@ def reset(course, workspace=None, lesson=None, *, now=None):
         if mine == fresh:
             return Reset(target, False, None)
         backup = _save_backup(workspace, target, mine, now or datetime.now())
-    _replace(target, fresh)
+    _write_whole(target, fresh, overwrite=True)
     versions = _read_versions(workspace)
     versions[source.name] = {"copied": hashlib.sha256(fresh).hexdigest()}
     _write_versions(workspace, versions)
@@ -206,17 +164,18 @@ def reset(course, workspace=None, lesson=None, *, now=None):
 
 
 def _save_backup(workspace, target, data, when):
-    """Write ``data`` to a new timestamped file in ``workspace/backups/`` and return its path."""
+    """Write ``data`` whole to a new timestamped file in ``workspace/backups/`` and return its path."""
     folder = workspace / BACKUPS
-    folder.mkdir(exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise WorkspaceError(f"{_show(folder)} is a file, but backups go in a folder of that name: rename the file, "
+                             "then run make reset again; your copy is untouched")
+    if not folder.exists():
+        folder.mkdir()
     stamp = when.strftime("%Y-%m-%dT%H-%M-%S")
     for attempt in range(1, 1000):
         suffix = "" if attempt == 1 else f"-{attempt}"
         backup = folder / f"{target.stem}.{stamp}{suffix}{target.suffix}"
-        try:
-            with open(backup, "xb") as file:
-                file.write(data)
-        except FileExistsError:
+        if not _write_whole(backup, data, overwrite=False):
             continue
         if backup.read_bytes() != data:
             raise WorkspaceError(f"could not save a backup of {target.name} (it reads back differently); "
@@ -225,19 +184,83 @@ def _save_backup(workspace, target, data, when):
     raise WorkspaceError(f"too many backups of {target.name} from {stamp} in {_show(folder)}")
 
 
-def _replace(target, data):
-    """Write ``data`` to ``target`` in one step (a temporary file, then a rename)."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+# ---------------------------------------------------------------------------- writing whole files
+def _write_whole(target, data, *, overwrite):
+    """Write ``data`` to ``target`` whole or not at all; return False if ``target`` exists and not ``overwrite``.
+
+    The bytes go to a temporary file beside the target, are flushed to disk
+    (fsync), and only then take the target's name, with a rename (or, for a
+    new file, a hard link, which fails rather than overwrite).  A full disk or
+    a crash part-way leaves the old file, or no file, never a truncated one;
+    the temporary file is removed whatever happens.
+    """
+    target = Path(target)
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)               # the permissions a new file gets, not mkstemp's 0600
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise _about(error, target) from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        os.chmod(temporary, 0o666 & ~_umask())            # the permissions a new file gets, not mkstemp's 0600
+        if overwrite:
+            os.replace(temporary, target)
+        elif not _link_new(temporary, target):
+            return False
+        _sync_folder(target.parent)
+        return True
+    except OSError as error:
+        raise _about(error, target) from None
+    finally:
+        try:
+            os.unlink(temporary)                          # already gone after a rename
+        except OSError:
+            pass
+
+
+def _link_new(temporary, target):
+    """Give ``temporary``'s file the name ``target`` too, unless that exists; return whether it did."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        return False
+    except OSError:                                       # hard links not supported here: check, then rename
+        if os.path.lexists(target):
+            return False
         os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    return True
+
+
+def _about(error, target):
+    """Return ``error`` about ``target`` rather than about a temporary file beside it."""
+    return OSError(error.errno, error.strerror, str(target))
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sync_folder(folder):
+    """Flush the folder's entry for a renamed file to disk, where the system allows it (not on Windows)."""
+    if os.name == "nt":
+        return
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 # ---------------------------------------------------------------------------- bookkeeping
@@ -253,18 +276,41 @@ def _read_versions(workspace):
     return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
 
+def _check_versions_file(workspace):
+    path = workspace / VERSIONS
+    if path.exists() and not path.is_file():
+        raise WorkspaceError(f"{_show(path)} is a folder, but the course keeps a small record file of that name "
+                             "(which version of each lesson you copied): rename or remove the folder, then run "
+                             "this again; your lessons are untouched")
+
+
 def _write_versions(workspace, versions):
-    _replace(workspace / VERSIONS, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode())
+    _check_versions_file(workspace)
+    _write_whole(workspace / VERSIONS, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
+                 overwrite=True)
 
 
-def _show(path):
-    """Return ``path`` relative to the current folder when it is inside it (for messages)."""
-    path = Path(path)
-    try:
-        shown = path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        shown = path
-    return f"{shown}/" if path.is_dir() else str(shown)
+def explain_os_error(error):
+    """Return one line that says what went wrong with a file and what to do about it.
+
+    >>> explain_os_error(OSError(28, "No space left on device", "my-work/01_derivatives.ipynb"))
+    'the disk is full: could not write my-work/01_derivatives.ipynb (no file was left half-written); free some space, then run this again'
+    """
+    where = _show(error.filename) if error.filename else "a file"
+    code = error.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"the disk is full: could not write {where} (no file was left half-written); "
+                "free some space, then run this again")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"could not write {where}: {str(error.strerror).lower()} (it or its folder is read-only or not "
+                "yours); make them writable, for example chmod -R u+w my-work, then run this again")
+    if code == errno.ENOTDIR:
+        return f"a file stands where a folder should be, on the way to {where}: rename it, then run this again"
+    if code == errno.EISDIR:
+        return f"{where} is a folder where a file should be: rename it, then run this again"
+    if code == errno.EEXIST:
+        return f"{where} is in the way (it already exists as something else): rename it, then run this again"
+    return f"could not use {where}: {error.strerror or error}; fix that, then run this again"
 
 
 # ---------------------------------------------------------------------------- command line
@@ -339,12 +385,13 @@ def main(argv=None):
     except WorkspaceError as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        print(f"{args.command}: {explain_os_error(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"\n{args.command}: stopped.", file=sys.stderr)
         return 130
 
 
 if __name__ == "__main__":
-    # run the imported module's main, so WorkspaceError is the same class helpers.progress raises
-    from helpers import workspace
-    sys.exit(workspace.main())
+    sys.exit(main())

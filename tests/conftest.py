@@ -1,4 +1,7 @@
 """Shared test helpers: run a check without printing, and assert what it concluded."""
+import os
+from pathlib import Path
+
 import pytest
 
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, WRONG
@@ -28,3 +31,15 @@ def assert_wrong(check, *answers, says):
 def _no_results_file(monkeypatch):
     """Checks must not write progress records during unit tests unless a test asks."""
     monkeypatch.delenv("BACKPROP_RESULTS", raising=False)
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, give each worker its own Hypothesis folder, so no two write the same files.
+
+    (Each worker already has its own tmp_path folders; pytest's cache is off in pyproject.toml.)
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        set_hypothesis_home_dir(Path(config.rootpath) / ".hypothesis" / f"worker-{worker}")

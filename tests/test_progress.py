@@ -4,7 +4,10 @@ Real kernels run here, so the notebooks are few and small: lesson 1 untouched an
 solved, and tiny lessons made in temporary folders that use lesson 1's checkers.
 """
 import io
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -85,6 +88,11 @@ def test_the_solutions_are_all_correct(course_with_lesson_1):
 
 
 # ---------------------------------------------------------------------------- (c) a mixed workspace
+# The scenarios below each run several kernels; pytest-xdist keeps each scenario's tests on one worker
+# (--dist loadgroup), so its module-scoped run happens once, while the scenarios run side by side.
+MIXED, LOOP, FLOOD = (pytest.mark.xdist_group(name) for name in ("progress-mixed", "progress-loop", "progress-flood"))
+
+
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
     """Run progress once on a workspace with every kind of trouble; return (lessons, table, seconds, files)."""
@@ -107,10 +115,6 @@ def mixed(tmp_path_factory):
                                     "    return (f(x + h) - f(x - h) / (2 * h)", derivative[2],  # syntax error
                      prediction[0], "f_predicted = -12.0 + 0.01 * -3.0 + 0.02 * 4.0",        # check deleted
                      relu[0], "def relu_grad(x):\n    return (x > 0).astype(float)", relu[2])),  # right
-        "02_loop.ipynb": (
-            notebook("# Loop", IMPORTS, *partials, *prediction),
-            notebook("# Loop", IMPORTS, partials[0], "dfdx, dfdy = -3.0, 4.0", partials[2],
-                     prediction[0], "import time\nwhile True:\n    time.sleep(0.05)", prediction[2])),
         "03_crash.ipynb": (
             notebook("# Crash", IMPORTS, *partials),
             notebook("# Crash", IMPORTS, partials[0], "import os\nos._exit(1)", partials[2])),
@@ -129,12 +133,13 @@ def mixed(tmp_path_factory):
     files = {p.name: p.read_bytes() for p in workspace.iterdir()}
     stream = io.StringIO()
     started = time.monotonic()
-    result = progress(course.parent, workspace, timeout=LOOP_LIMIT, stream=stream)
+    result = progress(course.parent, workspace, timeout=120, stream=stream)
     seconds = time.monotonic() - started
     lines = stream.getvalue().splitlines()
     return {lesson.name: lesson for lesson in result}, format_table(result), seconds, files, workspace, lines
 
 
+@MIXED
 def test_mixed_wrong_answer_syntax_error_missing_check_and_right_answer(mixed):
     lesson = mixed[0]["01_answers.ipynb"]
     assert outcomes(lesson) == {"1.2": WRONG, "1.1": NOT_CHECKED, "1.3": NOT_CHECKED, "1.5": CORRECT}
@@ -145,14 +150,30 @@ def test_mixed_wrong_answer_syntax_error_missing_check_and_right_answer(mixed):
     assert lesson.problems == [] and not lesson.stopped          # the rows already explain the errors
 
 
-def test_mixed_endless_loop_times_out_after_what_came_before_it(mixed):
-    lesson = mixed[0]["02_loop.ipynb"]
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory):
+    """Run progress on a lesson that never ends; return its LessonProgress."""
+    course = tmp_path_factory.mktemp("loop") / "course"
+    partials = ["### Exercise 1.2 — partials", "dfdx, dfdy = -3.0, 4.0", "check_product_partials(dfdx, dfdy)"]
+    prediction = ["### Exercise 1.3 — predict", "f_predicted = ...  # YOUR CODE HERE", "check_prediction(f_predicted)"]
+    write(course / "notebooks" / "02_loop.ipynb", notebook("# Loop", IMPORTS, *partials, *prediction))
+    write(course / "my-work" / "02_loop.ipynb",
+          notebook("# Loop", IMPORTS, *partials, prediction[0], "import time\nwhile True:\n    time.sleep(0.05)",
+                   prediction[2]))
+    [lesson] = progress(course, course / "my-work", timeout=LOOP_LIMIT, stream=io.StringIO())
+    return lesson
+
+
+@LOOP
+def test_endless_loop_times_out_after_what_came_before_it(loop):
+    lesson = loop
     assert outcomes(lesson) == {"1.2": CORRECT, "1.3": NOT_CHECKED}
     assert reasons(lesson)["1.3"] == "the run stopped before this check (timed out)"
     assert lesson.stopped == f"timed out after {LOOP_LIMIT} s"
     assert any("Exercise 1.3" in p and "endless loop" in p for p in lesson.problems)
 
 
+@MIXED
 def test_mixed_kernel_crash_is_reported(mixed):
     lesson = mixed[0]["03_crash.ipynb"]
     assert outcomes(lesson) == {"1.2": NOT_CHECKED}
@@ -160,6 +181,7 @@ def test_mixed_kernel_crash_is_reported(mixed):
     assert lesson.stopped == "the kernel died" and not lesson.kernel_failed
 
 
+@MIXED
 def test_mixed_corrupted_notebook_is_reported_not_run(mixed):
     lesson = mixed[0]["04_corrupted.ipynb"]
     assert outcomes(lesson) == {"1.2": NOT_CHECKED}
@@ -167,6 +189,7 @@ def test_mixed_corrupted_notebook_is_reported_not_run(mixed):
     assert "make reset LESSON=4 saves it in backups/" in lesson.problems[0]
 
 
+@MIXED
 def test_mixed_later_lessons_still_run(mixed):
     assert outcomes(mixed[0]["05_after.ipynb"]) == {"1.2": CORRECT}
     missing = mixed[0]["06_not_copied_yet.ipynb"]
@@ -174,20 +197,21 @@ def test_mixed_later_lessons_still_run(mixed):
     assert "make workspace" in missing.problems[0]
 
 
+@MIXED
 def test_mixed_table_and_total(mixed):
     table = mixed[1]
     assert "✗ wrong — " in table and "multiply swaps" in table
     assert "! not checked — the exercise cell raised SyntaxError" in table
-    assert table.splitlines()[-1] == "Total: 3 of 10 exercises correct · 1 wrong · 1 not attempted · 5 not checked"
+    assert table.splitlines()[-1] == "Total: 2 of 8 exercises correct · 1 wrong · 1 not attempted · 4 not checked"
 
 
+@MIXED
 def test_mixed_leaves_the_workspace_as_it_was(mixed):
     _, _, seconds, files, workspace, lines = mixed
     assert {p.name: p.read_bytes() for p in workspace.iterdir()} == files
     assert "scratch.ipynb" not in mixed[0]
     assert any("not run: scratch.ipynb" in line for line in lines)
-    assert len([line for line in lines if line.startswith("[")]) == 6        # a line per lesson
-    assert seconds < LOOP_LIMIT + 90                                          # one time-out, not two
+    assert len([line for line in lines if line.startswith("[")]) == 5        # a line per lesson
 
 
 # ---------------------------------------------------------------------------- the tool itself fails
@@ -202,3 +226,62 @@ def test_when_python_cannot_start_the_command_fails(course_with_lesson_1, monkey
     out = capsys.readouterr().out
     assert "could not start Python to run it (RuntimeError: no Python kernel here)" in out
     assert out.count("! not checked — Python could not start") == 5
+
+
+# ---------------------------------------------------------------------------- a lesson that prints without end
+FLOODING = "while True:\n    print('x' * 1000)"
+
+
+PEAK = """import resource, subprocess, sys
+run = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+print(run.returncode, peak, file=sys.stderr)
+sys.stdout.write(run.stdout); sys.stderr.write(run.stderr)
+"""
+
+
+@FLOOD
+@pytest.mark.skipif(os.name == "nt", reason="measures memory with the resource module (Linux and macOS)")
+def test_a_flooding_lesson_is_stopped_with_bounded_memory_and_a_clear_report(tmp_path):
+    """Once, all of it was kept: 0.68 GB after 15 s, 2.55 GB at the 120 s limit."""
+    course = tmp_path / "course"
+    partials = ["### Exercise 1.2 — partials", "dfdx, dfdy = -3.0, 4.0", "check_product_partials(dfdx, dfdy)"]
+    flood = ["### Exercise 1.3 — predict", FLOODING, "check_prediction(-12.0)"]
+    write(course / "notebooks" / "01_flood.ipynb", notebook("# Flood", IMPORTS, *partials, *flood))
+    write(course / "notebooks" / "02_after.ipynb", notebook("# After", IMPORTS, *partials))
+    setup(course)
+    started = time.monotonic()
+    child = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "helpers.workspace", "progress",
+                            "--timeout", "100"], cwd=course, capture_output=True, text=True, timeout=300)
+    seconds = time.monotonic() - started
+    first, _, err = child.stderr.partition("\n")
+    status, peak = map(int, first.split())
+    out = child.stdout
+    assert status == 0, err
+    assert peak < 400e6, f"make progress (or its kernel) grew to {peak / 1e6:.0f} MB"
+    assert "[1/2] 01_flood  2 exercises: 1 ✓  0 ✗  0 …  1 not checked" in out and "printed too much" in out
+    assert "printed more than 10 MB of output, so the run was stopped there" in out
+    assert "the run stopped before this check (printed too much)" in out
+    assert "[2/2] 02_after  1 exercise: 1 ✓" in out                        # the next lesson still runs
+    assert seconds < 100, "stopped by the time limit, not by the output limit"
+    assert err == ""
+
+
+@FLOOD
+def test_the_kept_output_is_bounded_in_process(tmp_path):
+    """The same with a small limit, in this process: the peak is measured by what was kept."""
+    course = tmp_path / "course"
+    write(course / "notebooks" / "01_flood.ipynb", notebook("# Flood", IMPORTS, FLOODING, "print('after')"))
+    setup(course)
+    import helpers.progress as module
+    sizes = []
+    real = module.output_size
+    module.output_size = lambda msg: sizes.append(real(msg)) or sizes[-1]
+    try:
+        [lesson] = progress(course, course / "my-work", timeout=100, stream=io.StringIO(), output_limit=50_000)
+    finally:
+        module.output_size = real
+    assert lesson.stopped == "printed too much"
+    assert "printed more than 50 kB of output" in lesson.problems[0]
+    assert sum(sizes) > 50_000                                             # it did flood ...
+    assert sum(sizes) - sizes[-1] <= 50_000                                # ... and no more than the limit was kept

@@ -178,8 +178,11 @@ def test_reset_then_setup_does_not_announce_the_change_again(course, workspace):
 # ---------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("given, says", [
     ("9", "there is no lesson 9 in the course; the lessons are 1, 2"),
-    ("one", "LESSON must be a lesson number such as 1, got 'one'"),
+    ("one", "LESSON must be a lesson number such as 1, written with the digits 0-9, got 'one'"),
     ("-1", "LESSON must be a lesson number"),
+    ("²", "LESSON must be a lesson number .* got '²'"),            # str.isdigit() says yes to these
+    ("٣", "LESSON must be a lesson number .* got '٣'"),            # int() reads this one as 3
+    ("1.0", "LESSON must be a lesson number"),
     ("", "say which lesson"),
     ("  ", "say which lesson"),
 ])
@@ -295,15 +298,167 @@ def test_cli_rejects_a_bad_timeout(course, workspace, capsys):
     assert "TIMEOUT must be a number of seconds, got 'soon'" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------------------- make lab
-@pytest.mark.skipif(not shutil.which("make"), reason="needs make")
-def test_make_lab_stays_local_with_its_token_and_opens_the_workspace():
-    dry = subprocess.run(["make", "-n", "lab", "CI=1", "PORT=8899"], cwd=ROOT, capture_output=True, text=True)
-    assert dry.returncode == 0, dry.stderr
-    command = dry.stdout
-    assert "helpers.workspace setup" in command                   # the workspace first
-    assert "--ServerApp.ip=127.0.0.1" in command
-    assert "--ServerApp.port=8899" in command
-    assert "--no-browser" in command
-    assert "my-work" in command
-    assert "token" not in command.lower() and "password" not in command.lower()
+def test_a_superscript_lesson_is_refused_in_one_line_by_the_command(course, workspace):
+    """As make runs it: `make reset LESSON=²` once crashed (str.isdigit() accepts superscripts)."""
+    setup(course, workspace)
+    run = subprocess.run([sys.executable, "-m", "helpers.workspace", "reset", "²"], cwd=course,
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.startswith("reset: LESSON must be a lesson number") and run.stderr.count("\n") == 1, run.stderr
+
+
+# ---------------------------------------------------------------------------- a full disk
+import errno  # noqa: E402
+import os  # noqa: E402
+
+from helpers import workspace as workspace_module  # noqa: E402
+
+
+def full_disk_after(monkeypatch, allowed):
+    """Make os.write write ``allowed`` bytes in all, then fail with ENOSPC, as a full disk does."""
+    real, left = os.write, [allowed]
+
+    def write(fd, data):
+        if left[0] <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written = real(fd, bytes(data[:left[0]]))
+        left[0] -= written
+        return written
+    monkeypatch.setattr(os, "write", write)
+
+
+def every_file(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("allowed", [0, 100])
+def test_a_full_disk_during_setup_leaves_no_partial_notebook(course, workspace, monkeypatch, allowed):
+    setup(course, workspace)
+    mine = edit(workspace / "01_derivatives.ipynb")
+    (course / "notebooks" / "03_chain_rule.ipynb").write_text(lesson("Chain rule"), encoding="utf-8")
+    before = every_file(workspace)
+    with monkeypatch.context() as patch:
+        full_disk_after(patch, allowed)
+        with pytest.raises(OSError) as raised:
+            setup(course, workspace)
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename.endswith("03_chain_rule.ipynb")
+    assert every_file(workspace) == before                         # nothing new, nothing half-written
+    assert (workspace / "01_derivatives.ipynb").read_bytes() == mine
+    done = setup(course, workspace)                                # with room again, the lesson comes in whole
+    assert [p.name for p in done.copied] == ["03_chain_rule.ipynb"]
+    assert notebook_problem(workspace / "03_chain_rule.ipynb") is None
+
+
+@pytest.mark.parametrize("allowed", [0, 100, 10**6])
+def test_a_full_disk_during_reset_keeps_the_lesson_and_every_backup(course, workspace, monkeypatch, allowed):
+    """0 and 100 bytes: the backup fails; a million: the backup is written, the record or the lesson fails."""
+    setup(course, workspace)
+    reset(course, workspace, "1", now=NOON)                        # nothing to back up yet
+    edit(workspace / "01_derivatives.ipynb", "answer = 1")
+    reset(course, workspace, "1", now=NOON)                        # one earlier backup
+    mine = edit(workspace / "01_derivatives.ipynb", "answer = 2")
+    before = every_file(workspace)
+    with monkeypatch.context() as patch:
+        full_disk_after(patch, allowed)
+        try:
+            reset(course, workspace, "1", now=datetime(2026, 11, 23))
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+    after = every_file(workspace)
+    for name, data in before.items():                              # every notebook and backup as it was ...
+        if name != ".course-versions.json" and name != "01_derivatives.ipynb":
+            assert after[name] == data, name
+    assert after["01_derivatives.ipynb"] in (mine, (course / "notebooks" / "01_derivatives.ipynb").read_bytes())
+    if after["01_derivatives.ipynb"] != mine:                      # ... and the learner's work is in a backup
+        assert mine in [data for name, data in after.items() if name.startswith(BACKUPS)]
+    assert not [name for name in after if name.endswith(".tmp")], "a temporary file was left"
+    for name, data in after.items():                               # no empty or partial notebook
+        if name.endswith(".ipynb"):
+            assert notebook_problem(workspace / name) is None, name
+
+
+def test_a_full_disk_at_fsync_is_a_failure_too(course, workspace, monkeypatch):
+    setup(course, workspace)
+    (workspace / "02_gates.ipynb").unlink()
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", fsync)
+        with pytest.raises(OSError):
+            setup(course, workspace)
+    assert sorted(p.name for p in workspace.iterdir()) == [".course-versions.json", "01_derivatives.ipynb"]
+
+
+def test_the_command_reports_a_full_disk_in_one_line(course, workspace, monkeypatch, capsys):
+    with monkeypatch.context() as patch:
+        full_disk_after(patch, 10)
+        assert cli(course, workspace, "setup") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("setup: the disk is full: could not write ") and err.count("\n") == 1, err
+    assert "free some space" in err
+    assert [p.name for p in workspace.iterdir()] == []
+
+
+# ---------------------------------------------------------------------------- files that are in the way
+def refuse_writes(monkeypatch):
+    """Make every new file in the workspace fail as in a read-only folder (root ignores chmod, so patch)."""
+    def mkstemp(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", kwargs.get("dir"))
+    monkeypatch.setattr(workspace_module.tempfile, "mkstemp", mkstemp)
+
+
+def test_setup_of_an_up_to_date_read_only_workspace_writes_nothing_and_succeeds(course, workspace, monkeypatch,
+                                                                               capsys):
+    cli(course, workspace, "setup")
+    capsys.readouterr()
+    refuse_writes(monkeypatch)
+    assert cli(course, workspace, "setup") == 0                    # make lab goes on to start JupyterLab
+    assert "nothing new in the course" in capsys.readouterr().out
+
+
+def test_setup_writes_its_records_only_when_something_changed(course, workspace):
+    setup(course, workspace)
+    record = workspace / ".course-versions.json"
+    os.utime(record, (0, 0))
+    setup(course, workspace)
+    assert record.stat().st_mtime == 0
+
+
+@pytest.mark.parametrize("case, says", [
+    ("read-only", "setup: could not write my-work/03_chain_rule.ipynb: permission denied (it or its folder is read-only"),
+    ("backups is a file", "reset: my-work/backups is a file, but backups go in a folder of that name"),
+    ("records are a folder", "is a folder, but the course keeps a small record file of that name"),
+])
+def test_each_workspace_file_problem_is_one_line_with_what_to_do(course, workspace, monkeypatch, capsys, case, says):
+    monkeypatch.chdir(course)
+    cli(course, "my-work", "setup")
+    mine = edit(workspace / "01_derivatives.ipynb")
+    capsys.readouterr()
+    if case == "read-only":
+        (course / "notebooks" / "03_chain_rule.ipynb").write_text(lesson("Chain rule"), encoding="utf-8")
+        refuse_writes(monkeypatch)
+        status = cli(course, "my-work", "setup")
+    else:
+        if case == "backups is a file":
+            (workspace / BACKUPS).write_text("notes", encoding="utf-8")
+        else:
+            (workspace / ".course-versions.json").unlink()
+            (workspace / ".course-versions.json").mkdir()
+        status = cli(course, "my-work", "reset", "1")
+    err = capsys.readouterr().err
+    assert status == 1
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert (workspace / "01_derivatives.ipynb").read_bytes() == mine
+
+
+@pytest.mark.parametrize("code, says", [
+    (errno.ENOSPC, "the disk is full"),
+    (errno.EROFS, "read-only"),
+    (errno.ENOTDIR, "a file stands where a folder should be"),
+    (errno.EISDIR, "is a folder where a file should be"),
+    (errno.EIO, "could not use x.ipynb: boom; fix that"),
+])
+def test_explain_os_error_says_what_and_what_to_do(code, says):
+    line = workspace_module.explain_os_error(OSError(code, "boom", "x.ipynb"))
+    assert says in line and "\n" not in line and "run this again" in line or "fix that" in line
