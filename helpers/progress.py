@@ -7,17 +7,15 @@ later cells still run.  Each check records its outcome as a JSON line in the
 file named by ``BACKPROP_RESULTS`` (see :mod:`helpers.feedback`); those lines,
 not the printed text, are the outcomes.
 
-Which exercises a lesson has comes from the course's own exercise notebook:
-the check calls it contains, resolved to exercise ids through the checkers it
-imports.  So an exercise whose check cell the learner deleted, or that never
-ran because the notebook timed out or the kernel died, still shows up, as
-*not checked*, with the reason.
+Which exercises a lesson has comes from the registry of declared exercises
+(:func:`helpers.checks.registry`), not from the learner's notebook.  So an
+exercise whose check cell the learner deleted, or that never ran because the
+notebook timed out or the kernel died, still shows up, as *not checked*, with
+the reason.
 
 Nothing is written into the learner's notebooks.  ``make progress`` prints a
 line per lesson while it runs, then the table made by :func:`format_table`.
 """
-import ast
-import importlib
 import json
 import logging
 import os
@@ -25,7 +23,6 @@ import re
 import sys
 import tempfile
 import time
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,75 +74,29 @@ class LessonProgress:
 
 
 # ---------------------------------------------------------------------------- which exercises
-def _code_cells(nb):
-    """Yield (index, source, tree or None) for every code cell; IPython magics are blanked out."""
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                           for line in cell.source.splitlines())
-        try:
-            tree = ast.parse(python)
-        except SyntaxError:
-            tree = None
-        yield index, cell.source, tree
+def expected_exercises(lesson):
+    """Return ``(exercises, ids)`` of lesson number ``lesson``: [(exercise id, check name)] and name → id.
 
+    They come from the registry of declared exercises (:func:`helpers.checks.registry`).
 
-def _checker_ids(nb):
-    """Map the name of each checker ``nb`` imports from helpers.checks to its exercise id."""
-    ids = {}
-    for _, _, tree in _code_cells(nb):
-        for node in ast.walk(tree) if tree else ():
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers.checks"):
-                module = importlib.import_module(node.module)
-                for alias in node.names:
-                    value = module if alias.name == "*" else getattr(module, alias.name, None)
-                    if hasattr(value, "exercise"):
-                        ids[alias.asname or alias.name] = value.exercise
-                    elif isinstance(value, types.ModuleType):   # import *, or: from helpers.checks import lesson1
-                        ids.update(_checkers_in(value))
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name.startswith("helpers.checks."):
-                        ids.update(_checkers_in(importlib.import_module(alias.name)))
-    return ids
+    >>> expected_exercises(1)[0][:2]
+    [('1.1', 'check_numerical_derivative'), ('1.2', 'check_product_partials')]
+    """
+    from helpers.checks import registry
 
-
-def _checkers_in(module):
-    return {name: value.exercise for name, value in vars(module).items()
-            if hasattr(value, "exercise") and not name.startswith("_")}
+    exercises = [(e.id, e.check) for e in registry() if e.lesson == lesson]
+    return exercises, {name: exercise for exercise, name in exercises}
 
 
 def _check_calls(nb, ids):
-    """Return [(cell index, checker name)] for each call of a known checker, in notebook order."""
+    """Return [(cell index, check name)] for each call of a known check in the learner's notebook, in order."""
     calls = []
-    for index, source, tree in _code_cells(nb):
-        if tree is None:                          # the learner's cell does not parse: look for the name
-            calls += [(index, name) for name in ids if re.search(rf"\b{re.escape(name)}\s*\(", source)]
-            continue
-        found = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                func = node.func
-                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-                if name in ids:
-                    found.append((node.lineno, node.col_offset, name))
-        calls += [(index, name) for _, _, name in sorted(found)]
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            found = sorted((m.start(), name) for name in ids
+                           for m in re.finditer(rf"(?<![\w.]){re.escape(name)}\s*\(", cell.source))
+            calls += [(index, name) for _, name in found]
     return calls
-
-
-def expected_exercises(nb):
-    """Return ``(exercises, ids)`` for a course notebook: [(exercise id, checker name)] and name → id.
-
-    The exercises are those whose checks the notebook calls, in order of first call.
-    """
-    ids = _checker_ids(nb)
-    exercises, seen = [], set()
-    for _, name in _check_calls(nb, ids):
-        if ids[name] not in seen:
-            seen.add(ids[name])
-            exercises.append((ids[name], name))
-    return exercises, ids
 
 
 # ---------------------------------------------------------------------------- running one notebook
@@ -338,10 +289,8 @@ def run_lesson(course_notebook, learner_notebook, *, timeout=120.0, output_limit
 
 def _course_exercises(course_notebook, lesson):
     """Return (exercises, ids) of the course's lesson, noting in ``lesson`` why if they cannot be listed."""
-    import nbformat
-
     try:
-        return expected_exercises(nbformat.read(course_notebook, as_version=4))
+        return expected_exercises(lesson_number(course_notebook))
     except Exception as error:                            # noqa: BLE001 — the course's own code, mid-edit
         lesson.problems.append(f"could not list this lesson's exercises ({type(error).__name__}: "
                                f"{_first_line(str(error))}); only the checks that ran are shown")
