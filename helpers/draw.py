@@ -34,7 +34,8 @@ from helpers.style import palette as current_palette
 __all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "format_number", "describe",
            "COLUMN", "RENDERERS"]
 
-COLUMN, WIDEST = 900, 1350                   # px: a JupyterLab column; the widest a scrolled picture gets
+COLUMN = 900                                 # px: a JupyterLab lesson column
+SMALLEST = 9                                 # px: the smallest text a learner should have to read
 NO_GRAPHVIZ = renderer_reason                # kept for callers that show the notice
 
 
@@ -69,8 +70,12 @@ class Drawing:
         return self._svg[renderer]
 
     def unconfined(self, *, renderer=None):
-        """Return True when the picture is too wide for a column: JupyterLab then scrolls it."""
-        return svg_size(self.svg(renderer=renderer))[0] > COLUMN
+        """Return True when shrinking the picture to a column would make its text too small to read.
+
+        JupyterLab then shows it at its own size, with a scroll bar, instead.
+        """
+        smallest = min(layout.FONT, layout.NOTE_FONT) * 4 / 3          # points → px
+        return svg_size(self.svg(renderer=renderer))[0] > COLUMN * smallest / SMALLEST
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         renderer = renderer_name()
