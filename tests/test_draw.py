@@ -86,16 +86,29 @@ def test_unequal_branches_of_a_fork_carry_their_own_share():
     assert '[label="3.00\\n∇ 2.00"]' in source and '[label="3.00\\n∇ 1.00"]' in source
 
 
-@pytest.mark.parametrize("name", ['a<b', 'x & y', 'say "hi"', "back\\slash", "<b>bold</b>"])
-def test_special_characters_in_names_do_not_break_rendering(name):
-    x = Value(1.0, name=name)
-    f = (x * 2).named(name)
+NAMES = ['a<b', 'x & y', 'say "hi"', "back\\slash", "<b>bold</b>", "{a|b}", "a\x07b", "tab\there", "del\x7f"]
+
+
+def shown(name):
+    return name.replace("\x07", "␇").replace("\t", " ").replace("\x7f", "␡")
+
+
+@pytest.mark.parametrize("shape", [(), (2, 2)], ids=["circuit", "tables"])
+@pytest.mark.parametrize("name", NAMES)
+def test_special_and_control_characters_in_names_never_break_a_renderer(name, shape, monkeypatch):
+    x = Value(np.ones(shape), name=name)
+    f = (x * 2).named(name).sum() if shape else (x * 2).named(name)
     f.backward()
-    drawing = draw(f)
-    if renderer_name() != "text":
-        root = ET.fromstring(drawing.svg())                       # well-formed SVG
+    drawing = draw(f, title=name)
+    for renderer in ("dot", "wasm"):
+        if renderer == "dot" and shutil.which("dot") is None or renderer == "wasm" and renderer_name() == "text":
+            continue
+        root = ET.fromstring(drawing.svg(renderer=renderer))            # well-formed SVG
         texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
-        assert name in texts
+        assert shown(name) in texts
+    monkeypatch.setenv("BACKPROP_RENDERER", "text")
+    text = draw(f)._repr_mimebundle_()["text/plain"]
+    assert shown(name) in text and not any(ord(c) < 32 and c != "\n" or c == "\x7f" for c in text)
 
 
 def test_arrays_are_drawn_as_one_table_each_with_rows_and_columns_kept():
