@@ -25,7 +25,8 @@ import os
 
 import numpy as np
 
-from helpers import layout
+from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, summary_title
+from helpers.layout import table as table_text
 from helpers.engine import Value
 from helpers.render import RENDERERS, render_svg, renderer_name, renderer_reason, svg_size
 from helpers.style import PALETTES, check_palette, describe, format_number, set_palette
@@ -66,7 +67,7 @@ class Drawing:
                 if turned != self.source:
                     other = render_svg(turned, renderer)
                     svg = other if svg_size(other)[0] < svg_size(svg)[0] else svg
-            self._svg[renderer] = layout.colour_svg(svg, self.colours)
+            self._svg[renderer] = colour_svg(svg, self.colours)
         return self._svg[renderer]
 
     def unconfined(self, *, renderer=None):
@@ -74,7 +75,7 @@ class Drawing:
 
         JupyterLab then shows it at its own size, with a scroll bar, instead.
         """
-        smallest = min(layout.FONT, layout.NOTE_FONT) * 4 / 3          # points → px
+        smallest = min(FONT, NOTE_FONT) * 4 / 3          # points → px
         return svg_size(self.svg(renderer=renderer))[0] > COLUMN * smallest / SMALLEST
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -132,12 +133,12 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     picture = _picture(root, order, grads=grads, palette=palette, title=title, gradients=gradients,
                        done=done, highlight=highlight)
     picture.full = bool(full)
-    text = layout.table(picture)
+    text = table_text(picture)
     summary = None
     if picture.style() == "summary":
-        picture.title = layout.summary_title(picture)
+        picture.title = summary_title(picture)
         summary = picture.title + "\n" + "\n".join(text.splitlines()[:6]) + "\n…"
-    return Drawing(lambda rankdir: layout.dot_source(picture, rankdir), text, summary=summary,
+    return Drawing(lambda rankdir: dot_source(picture, rankdir), text, summary=summary,
                    colours=picture.colours)
 
 
@@ -160,7 +161,7 @@ def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
     else:
         grad, share = _engine_view(root, order, gradients, done)
         verdict = lambda node: ""                                          # noqa: E731
-    return layout.Picture(root, order, grad=grad, share=share, verdict=verdict, highlight=highlight,
+    return Picture(root, order, grad=grad, share=share, verdict=verdict, highlight=highlight,
                           colours=colours, title=title)
 
 
