@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 
-from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, summary_title
+from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, summary_title
 from helpers.layout import table as table_text
 from helpers.engine import Value
 from helpers.render import RENDERERS, render_svg, renderer_name, renderer_reason, svg_size
@@ -37,6 +37,12 @@ __all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "forma
 
 COLUMN = 900                                 # px: a JupyterLab lesson column
 SMALLEST = 9                                 # px: the smallest text a learner should have to read
+COMFORTABLE = 11                             # px: below this, a graph is turned top to bottom if that is narrower
+
+
+def _smallest_px():
+    """Return the smallest text of a drawing in px, at its own size (Graphviz points are 4/3 px)."""
+    return min(FONT, NOTE_FONT) * 4 / 3
 NO_GRAPHVIZ = renderer_reason                # kept for callers that show the notice
 
 
@@ -62,7 +68,7 @@ class Drawing:
         renderer = renderer or renderer_name()
         if renderer not in self._svg:
             svg = render_svg(self.source, renderer)
-            if svg_size(svg)[0] > COLUMN:
+            if svg_size(svg)[0] > COLUMN * _smallest_px() / COMFORTABLE:       # left to right is too wide
                 turned = self._make("TB")
                 if turned != self.source:
                     other = render_svg(turned, renderer)
@@ -75,8 +81,7 @@ class Drawing:
 
         JupyterLab then shows it at its own size, with a scroll bar, instead.
         """
-        smallest = min(FONT, NOTE_FONT) * 4 / 3          # points → px
-        return svg_size(self.svg(renderer=renderer))[0] > COLUMN * smallest / SMALLEST
+        return svg_size(self.svg(renderer=renderer))[0] > COLUMN * _smallest_px() / SMALLEST
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         renderer = renderer_name()
@@ -109,7 +114,8 @@ class Drawing:
         return path
 
 
-def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=None, highlight=None, full=False):
+def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=None, highlight=None, full=False,
+         layers=None):
     """Return a Drawing of the graph that produced ``root``.
 
     Gradients are shown once ``backward()`` has run.  Pass ``grads``, a mapping
@@ -124,8 +130,11 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     only the gradients known so far are written; ``highlight`` is one gate,
     drawn with the word "now" in it, its input wires bold.
 
-    A graph of more than a few hundred nodes is drawn as a summary;
-    ``full=True`` draws every node (slow for thousands).
+    A network's layers (``x @ W + b``, with its activation) are each drawn
+    as one box when there are two or more of them; ``layers=False`` draws
+    every gate, ``layers=True`` collapses even a single layer.  A graph of
+    more than a few hundred nodes is drawn as a summary; ``full=True`` draws
+    every node (slow for thousands).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs the Value at the end of a computation, got {type(root).__name__}")
@@ -133,6 +142,9 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     picture = _picture(root, order, grads=grads, palette=palette, title=title, gradients=gradients,
                        done=done, highlight=highlight)
     picture.full = bool(full)
+    if picture.style() == "tables" and layers is not False and grads is None and done is None:
+        found = find_layers(picture)
+        picture.layers = found if layers or len(found) >= 2 else []
     text = table_text(picture)
     summary = None
     if picture.style() == "summary":

@@ -45,6 +45,7 @@ class Picture:
         self.grad, self.share, self.verdict = grad, share, verdict
         self.highlight, self.colours, self.title = highlight, colours, title
         self.full = False                        # True: every node drawn, however many
+        self.layers = []                         # collapsed layers: tuples of gates drawn as one box
 
     def style(self):
         """Return "circuit", "tables" or "summary": how this graph is drawn."""
@@ -192,8 +193,12 @@ def _circuit_wire(picture, node, k, parent):
 # ---------------------------------------------------------------- tables: one box per value
 
 def _tables(picture, rankdir):
+    member, boxes = _layer_lines(picture, rankdir)
     lines = []
     for node in picture.order:
+        if id(node) in member:
+            lines += ([boxes[id(node)]] if id(node) in boxes else []) + _layer_wires(picture, node, member)
+            continue
         nid = picture.ids[id(node)]
         attrs = {"label": _value_record(picture, node, rankdir), "shape": "record", "margin": "0.04,0.02"}
         if picture.verdict(node) == "first":
@@ -207,11 +212,25 @@ def _tables(picture, rankdir):
             attrs = {"label": _label(NOTE + note)} if note else {}
             if node is picture.highlight:
                 attrs.update(color=picture.colours["highlight"], penwidth="2.5")
-            lines.append(f"{picture.ids[id(parent)]} -> {nid}" + (f" {_attrs(**attrs)}" if attrs else ""))
+            source = member[id(parent)][-1] if id(parent) in member else parent
+            lines.append(f"{picture.ids[id(source)]} -> {nid}" + (f" {_attrs(**attrs)}" if attrs else ""))
     return lines
 
 
-def _value_record(picture, node, rankdir):
+def _layer_wires(picture, node, member):
+    """Return the wires into a layer box from outside the layer (its input, W and b)."""
+    layer, lines = member[id(node)], []
+    box = picture.ids[id(layer[-1])]
+    for parent in node.inputs:
+        if parent in layer:
+            continue
+        source = member[id(parent)][-1] if id(parent) in member else parent
+        note = _broadcast_note(parent, node, picture.grad(parent) is not None)
+        lines.append(f"{picture.ids[id(source)]} -> {box}" + (f" {_attrs(label=_label(NOTE + note))}" if note else ""))
+    return lines
+
+
+def _value_record(picture, node, rankdir, title=None):
     """Return the record label of one value: a header line, then columns of values above ∇ gradients.
 
     The grid is built column by column so that rows line up: one column of
@@ -230,18 +249,80 @@ def _value_record(picture, node, rankdir):
             cells.append(_record((GRAD if mark else VALUE) + text) if text else " ")
         columns.append("{" + "|".join(cells) + "}")
     body = "{" + "|".join(columns) + "}"
-    label = _record(_table_title(picture, node)) + "|" + body
+    label = _record(title or _table_title(picture, node)) + "|" + body
     return "{" + label + "}" if rankdir == "TB" else label
+
+
+def _shape(node):
+    """Return a node's shape as the table shows it; for more than 2 axes, say which 2-d slice is shown."""
+    if node.ndim <= 2:
+        return str(node.shape) if node.ndim else ""
+    return f"{node.shape}, shown: [{', '.join(['0'] * (node.ndim - 2))}, :, :]"
 
 
 def _table_title(picture, node):
     name = node.name or ("constant" if node.constant else "")
-    shape = str(node.shape) if node.ndim else ""
-    words = f"{name}  {shape}".strip()
+    words = f"{name}  {_shape(node)}".strip()
     if node.inputs:
         gate = op_label(node) + (f" ({HIGHLIGHT_WORD})" if node is picture.highlight else "")
         words = f"{gate} → {words}"
     return words + picture.mark(node)
+
+
+# ---------------------------------------------------------------- layers: x @ W + b (and its activation) as one box
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def find_layers(picture):
+    """Return the layers of the graph: (matmul, add[, activation]) gates, each used by the next alone.
+
+    A layer reads a parameter matrix W and a bias b, both inputs of the
+    graph: ``x @ W + b``, optionally followed by its activation.
+    """
+    layers = []
+    for node in picture.order:
+        if node.op != "matmul" or node.inputs[1].inputs or picture.uses.get(id(node)) != 1:
+            continue
+        users = [user for user in picture.order if node in user.inputs]
+        add = users[0]
+        bias = add.inputs[1] if add.inputs[0] is node else add.inputs[0]
+        if add.op != "add" or bias.inputs or bias is node:
+            continue
+        layer = (node, add)
+        if picture.uses.get(id(add)) == 1 and add is not picture.root:
+            after = next(user for user in picture.order if add in user.inputs)
+            if after.op in ACTIVATIONS:
+                layer += (after,)
+        layers.append(layer)
+    return layers
+
+
+def _layer_record(picture, layer, number, rankdir):
+    """Return the record label of a collapsed layer: its formula, then its output's values and ∇ rows."""
+    matmul, add = layer[0], layer[1]
+    x, w = matmul.inputs
+    bias = add.inputs[1] if add.inputs[0] is matmul else add.inputs[0]
+    formula = f"{x.name or 'in'} @ {w.name or 'W'} + {bias.name or 'b'}"
+    if len(layer) == 3:
+        formula = f"{op_label(layer[2])}({formula})"
+    out = layer[-1]
+    title = f"layer {number}: {formula} → {(out.name + '  ') if out.name else ''}{_shape(out)}{picture.mark(out)}"
+    return _value_record(picture, out, rankdir, title=title)
+
+
+def _layer_lines(picture, rankdir):
+    """Return {id(gate): the layer it belongs to} and {id(last gate): the DOT line of its layer's box}."""
+    member, lines = {}, {}
+    for number, layer in enumerate(picture.layers, 1):
+        for gate in layer:
+            member[id(gate)] = layer
+        attrs = {"label": _layer_record(picture, layer, number, rankdir), "shape": "record",
+                 "style": "rounded,filled", "fillcolor": "#f7f7f7", "penwidth": "1.5"}
+        if any(gate is picture.highlight for gate in layer):
+            attrs.update(color=picture.colours["highlight"], penwidth="3")
+        lines[id(layer[-1])] = f"{picture.ids[id(layer[-1])]} {_attrs(**attrs)}"
+    return member, lines
 
 
 # ---------------------------------------------------------------- summary: a big graph in a few boxes

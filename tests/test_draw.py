@@ -326,3 +326,38 @@ def test_a_2000_node_graph_comes_back_quickly():
     if renderer_name() != "text":
         drawing.svg()
     assert time.perf_counter() - start < 5
+
+
+def two_layers():
+    rng = np.random.default_rng(0)
+    x = Value(rng.normal(size=(2, 3)), name="x")
+    w1, b1 = Value(rng.normal(size=(3, 4)), name="W1"), Value(np.zeros(4), name="b1")
+    w2, b2 = Value(rng.normal(size=(4, 2)), name="W2"), Value(np.zeros(2), name="b2")
+    h = (x @ w1 + b1).relu().named("h")
+    loss = (h @ w2 + b2).named("y").sum().named("L")
+    loss.backward()
+    return loss
+
+
+def test_a_network_is_drawn_layer_by_layer_and_expanded_on_request():
+    drawing = draw(two_layers())
+    assert "layer 1: relu(x @ W1 + b1) → h  (2, 4)" in drawing.source
+    assert "layer 2: h @ W2 + b2 → y  (2, 2)" in drawing.source
+    assert "@ →" not in drawing.source and "relu →" not in drawing.source
+    assert "W1  (3, 4)" in drawing.source and "b2  (2,)" in drawing.source          # parameters keep their ∇
+    assert drawing.source.count("broadcast along axis 0") == 2
+    expanded = draw(two_layers(), layers=False).source
+    assert "layer 1" not in expanded and "relu → h" in expanded and expanded.count("@ →") == 2
+    assert len(drawing.table.splitlines()) == len(draw(two_layers(), layers=False).table.splitlines())
+
+
+def test_one_layer_alone_stays_expanded_unless_asked():
+    x, w, b = Value(np.ones((2, 3)), name="x"), Value(np.ones((3, 2)), name="W"), Value(np.ones(2), name="b")
+    out = (x @ w + b).named("out")
+    assert "layer" not in draw(out).source
+    assert "layer 1: x @ W + b → out  (2, 2)" in draw(out, layers=True).source
+
+
+def test_arrays_of_more_than_two_axes_say_which_slice_is_shown():
+    x = Value(np.arange(24.0).reshape(2, 3, 2, 2), name="x")
+    assert "x  (2, 3, 2, 2), shown: [0, 0, :, :]" in draw(x * 2).source
