@@ -25,7 +25,8 @@ import os
 
 import numpy as np
 
-from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, summary_title
+from helpers.crossings import crossings
+from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
 from helpers.layout import table as table_text
 from helpers.engine import Value
 from helpers.render import RENDERERS, render_svg, renderer_name, renderer_reason, svg_size
@@ -55,26 +56,44 @@ class Drawing:
     the text larger in a 900 px column.
     """
 
-    def __init__(self, make_source, table, *, summary=None, colours=None):
-        self._make = make_source if callable(make_source) else (lambda rankdir: make_source)
+    def __init__(self, make_source, table, *, summary=None, colours=None, variants=()):
+        self._make = make_source if callable(make_source) else (lambda rankdir, same_rank=None: make_source)
         self.source = self._make("LR")
         self.table = table
         self.summary = summary                   # the text shown instead of a huge table, if any
         self.colours = colours or PALETTES["default"]
+        self._variants = (None, *variants)      # other rankings to try when wires cross
         self._svg = {}
 
     def svg(self, *, renderer=None):
         """Return the drawing as SVG text, rendered with ``renderer`` (default: the best available)."""
         renderer = renderer or renderer_name()
         if renderer not in self._svg:
-            svg = render_svg(self.source, renderer)
-            if svg_size(svg)[0] > COLUMN * _smallest_px() / COMFORTABLE:       # left to right is too wide
-                turned = self._make("TB")
-                if turned != self.source:
-                    other = render_svg(turned, renderer)
-                    svg = other if svg_size(other)[0] < svg_size(svg)[0] else svg
-            self._svg[renderer] = colour_svg(svg, self.colours)
+            self._svg[renderer] = colour_svg(self._best_layout(renderer), self.colours)
         return self._svg[renderer]
+
+    def _best_layout(self, renderer):
+        """Return the SVG of the best layout: readable in a column first, then fewest crossings.
+
+        Left to right is kept while its text shows at 11 px or more; only
+        then is top to bottom tried.  Other rankings are tried only while
+        wires cross.
+        """
+        best = None
+        for k, same_rank in enumerate(self._variants):
+            for rankdir in ("LR", "TB"):
+                svg = render_svg(self.source if k == 0 and rankdir == "LR" else self._make(rankdir, same_rank),
+                                 renderer)
+                shown = _smallest_px() * min(1.0, COLUMN / max(svg_size(svg)[0], 1.0))
+                score = (shown < SMALLEST, crossings(svg) if len(self._variants) > 1 else 0, shown < COMFORTABLE,
+                         svg_size(svg)[0])
+                if best is None or score < best[0]:
+                    best = (score, svg)
+                if shown >= COMFORTABLE:
+                    break                        # left to right reads well: keep the CS231n look
+            if best[0][1] == 0:
+                break                            # nothing crosses
+        return best[1]
 
     def unconfined(self, *, renderer=None):
         """Return True when shrinking the picture to a column would make its text too small to read.
@@ -150,8 +169,8 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     if picture.style() == "summary":
         picture.title = summary_title(picture)
         summary = picture.title + "\n" + "\n".join(text.splitlines()[:6]) + "\n…"
-    return Drawing(lambda rankdir: dot_source(picture, rankdir), text, summary=summary,
-                   colours=picture.colours)
+    return Drawing(lambda rankdir, same_rank=None: dot_source(picture, rankdir, same_rank), text, summary=summary,
+                   colours=picture.colours, variants=rank_variants(picture))
 
 
 def _picture(root, order, *, grads, palette, title, gradients, done, highlight):

@@ -57,12 +57,41 @@ class Picture:
         return {"": "", "ok": " ✓", "wrong": " ✗", "first": f" {FIRST_WRONG}"}[self.verdict(node)]
 
 
-def dot_source(picture, rankdir="LR"):
-    """Return the DOT text of ``picture``, laid out left to right ("LR") or top to bottom ("TB")."""
+def dot_source(picture, rankdir="LR", same_rank=None):
+    """Return the DOT text of ``picture``, laid out left to right ("LR") or top to bottom ("TB").
+
+    ``same_rank`` is an (input, gate) pair from :func:`rank_variants` to put side by side.
+    """
     style = picture.style()
     lines = _header(picture, rankdir, style)
     body = _tables(picture, rankdir) if style == "tables" else {"circuit": _circuit, "summary": _summary}[style](picture)
+    if same_rank:
+        body.append("{rank=same; " + "; ".join(picture.ids[id(node)] for node in same_rank) + "}")
     return "digraph {\n" + "".join(f"\t{line}\n" for line in lines + body) + "}\n"
+
+
+VARIANTS_UP_TO = 60                          # nodes; a circuit this small may be re-ranked to untangle it
+
+
+def rank_variants(picture):
+    """Return (input, gate) pairs: each input after the first, beside the first gate that does not need it.
+
+    Starting an input one gate later lets another input's wire pass around
+    it; the drawing tries each such ranking when the plain one has wires
+    that cross, and keeps the one with the fewest crossings.
+    """
+    if picture.style() != "circuit" or len(picture.order) > VARIANTS_UP_TO:
+        return []
+    needs = {}                                   # every input each node depends on
+    for node in picture.order:
+        needs[id(node)] = {id(node)} if not node.inputs else set().union(*(needs[id(p)] for p in node.inputs))
+    leaves = [node for node in picture.order if not node.inputs]
+    variants = []
+    for leaf in leaves[1:]:
+        gate = next((node for node in picture.order if node.inputs and id(leaf) not in needs[id(node)]), None)
+        if gate is not None:
+            variants.append((leaf, gate))
+    return variants
 
 
 # ---------------------------------------------------------------- text pieces

@@ -361,3 +361,34 @@ def test_one_layer_alone_stays_expanded_unless_asked():
 def test_arrays_of_more_than_two_axes_say_which_slice_is_shown():
     x = Value(np.arange(24.0).reshape(2, 3, 2, 2), name="x")
     assert "x  (2, 3, 2, 2), shown: [0, 0, :, :]" in draw(x * 2).source
+
+
+def staged():
+    x, y = Value(3.0, name="x"), Value(4.0, name="y")
+    f = ((x + y.sigmoid()) / (x.sigmoid() + (x + y) ** 2)).named("f")
+    f.backward()
+    return f
+
+
+@pytest.mark.skipif(renderer_name() == "text", reason="needs Graphviz of either kind")
+def test_the_staged_graph_is_drawn_without_crossing_wires():
+    from helpers.crossings import crossings
+    drawing = draw(staged())
+    assert crossings(drawing.svg()) == 0
+    assert drawing.svg() == draw(staged()).svg()                                # still deterministic
+    assert "rank=same" not in drawing.source                                    # the plain ranking is the source
+
+
+def test_an_input_can_be_ranked_beside_the_first_gate_that_does_not_need_it():
+    from helpers.layout import rank_variants
+    f = staged()
+    drawing = draw(f)
+    ((leaf, gate),) = rank_variants(drawing_picture := _picture_of(f))
+    assert leaf.name == "y" and gate.op == "sigmoid" and gate.inputs[0].name == "x"
+    assert "{rank=same; n1; n4}" in drawing._make("TB", (leaf, gate)) and drawing_picture
+
+
+def _picture_of(f):
+    from helpers.draw import _picture
+    return _picture(f, f.topological_order(), grads=None, palette=None, title=None, gradients=None, done=None,
+                    highlight=None)
