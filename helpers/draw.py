@@ -12,9 +12,11 @@ nodes is drawn as a summary.  Colour is never the only signal.
 
 Every number is written with three significant figures (see
 :func:`helpers.style.format_number`), the same as the stepper's sentences and
-the text table.  A drawing wider than a 900 px column is turned top to
-bottom when that fits better; if it still does not fit, it is marked so
-JupyterLab scrolls it instead of shrinking its text.
+the text table.  A drawing whose text would shrink below 11 px in a 900 px
+column is turned top to bottom when that is narrower; wires that cross in a
+small circuit are untangled by starting an input one gate later; a network's
+layers are drawn one box each; and a picture that still cannot keep its
+text at 9 px is marked so JupyterLab scrolls it instead of shrinking it.
 
 >>> from helpers.engine import Value
 >>> x = Value(3.0, name="x")
@@ -26,9 +28,9 @@ import os
 import numpy as np
 
 from helpers.crossings import crossings
+from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
 from helpers.layout import table as table_text
-from helpers.engine import Value
 from helpers.render import RENDERERS, render_svg, renderer_name, renderer_reason, svg_size
 from helpers.style import PALETTES, check_palette, describe, format_number, set_palette
 from helpers.style import palette as current_palette
@@ -44,7 +46,6 @@ COMFORTABLE = 11                             # px: below this, a graph is turned
 def _smallest_px():
     """Return the smallest text of a drawing in px, at its own size (Graphviz points are 4/3 px)."""
     return min(FONT, NOTE_FONT) * 4 / 3
-NO_GRAPHVIZ = renderer_reason                # kept for callers that show the notice
 
 
 class Drawing:
