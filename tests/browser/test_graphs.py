@@ -6,6 +6,7 @@ screen pixels, must be at least 9 px.  Screenshots of every graph land in
 ``browser-screenshots/``.
 """
 import json
+import re
 import os
 import secrets
 import shutil
@@ -85,8 +86,26 @@ def test_the_lesson_graphs_render_readably(page, lab, lesson):
         graph.screenshot(path=str(SHOTS / f"{lesson[:2]}_graph_{k + 1}.png"))
         assert size >= SMALLEST, f"{lesson} graph {k + 1}: smallest text {size:.1f} px on screen"
     assert GREEN in colours and RED in colours, f"{lesson}: values green and gradients red ({colours})"
+    if lesson.startswith("04"):
+        check_the_stepper(page)
     page.screenshot(path=str(SHOTS / f"{lesson[:2]}_page.png"))
     assert not page.errors, "JavaScript errors:\n" + "\n".join(page.errors)
+
+
+def check_the_stepper(page):
+    """Step lesson 4's backward stepper forward: each frame drawn in the same style, readable on screen."""
+    widget = page.locator(".jupyter-widgets:has(.widget-html-content svg)").first
+    widget.scroll_into_view_if_needed()
+    next_button = widget.get_by_role("button", name=re.compile("Next"))
+    for step in range(1, 4):
+        next_button.click()
+        page.wait_for_timeout(500)
+        graph = widget.locator(".widget-html-content svg").first
+        graph.scroll_into_view_if_needed()
+        svg = graph.evaluate("e => e.outerHTML")
+        assert RED in fills(svg) and "now" in svg, f"stepper step {step}: no gradients or no highlighted gate"
+        assert smallest_text_on_screen(graph, svg) >= SMALLEST, f"stepper step {step}: text too small"
+        widget.screenshot(path=str(SHOTS / f"04_stepper_step_{step}.png"))
 
 
 def test_the_measure_can_fail():
