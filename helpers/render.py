@@ -81,6 +81,7 @@ def svg_size(svg):
 # ---------------------------------------------------------------- the WebAssembly Graphviz
 
 _wasm = {}                                                       # "backend" and "engine", made once
+WASM_STACK, THREAD_STACK = 2 << 20, 16 << 20                   # bytes: the layout's stack, its thread's stack
 
 
 def cache_folder():
@@ -131,6 +132,7 @@ def _backend():
 
         config = wasmtime.Config()
         config.epoch_interruption = True                         # lets an interrupt stop a long layout
+        config.max_wasm_stack = WASM_STACK                       # deep graphs recurse deeply in the layout
         engine = wasmtime.Engine(config)
 
         class Backend(WasmtimeBackend):
@@ -157,8 +159,12 @@ def _render_wasm(source):
             result["svg"] = backend.render(source, format="svg").decode()
         except Exception as error:                               # noqa: BLE001 — handed to the caller below
             result["error"] = error
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
+    previous = threading.stack_size(THREAD_STACK)               # room for the WebAssembly's own stack
+    try:
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(previous)
     try:
         while worker.is_alive():
             worker.join(0.05)
@@ -168,10 +174,12 @@ def _render_wasm(source):
         _release_wasm()                                          # its memory is in an unknown state
         raise
     error = result.get("error")
-    if error is not None:
-        if isinstance(error, WasiGraphvizError):
-            raise RuntimeError(str(error)) from None
-        raise error
+    if isinstance(error, WasiGraphvizError):
+        raise RuntimeError(str(error)) from None
+    if error is not None:                                        # a trap: the WebAssembly stopped midway
+        _release_wasm()
+        reason = str(error).strip().splitlines()[-1].strip()
+        raise RuntimeError(f"the WebAssembly Graphviz stopped ({reason}); try drawing fewer nodes") from None
     return result["svg"]
 
 

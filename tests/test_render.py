@@ -110,3 +110,18 @@ def test_the_dot_renderer_reports_a_broken_graph_in_one_line(system_dot):
     with pytest.raises(RuntimeError) as error:
         render_svg("digraph { this is not dot", "dot")
     assert "syntax error" in str(error.value).lower() or "error" in str(error.value).lower()
+
+
+def test_a_webassembly_trap_becomes_one_clear_line_and_a_fresh_engine(monkeypatch):
+    import wasmtime
+
+    from helpers import render
+    render_svg(draw(Value(1.0) * 2).source, "wasm")
+
+    def trap(source, format):
+        raise wasmtime.Trap("wasm trap: call stack exhausted")
+    monkeypatch.setattr(render._wasm["backend"], "render", trap)
+    with pytest.raises(RuntimeError, match=r"stopped \(.*call stack exhausted\); try drawing fewer nodes"):
+        render_svg("digraph { a }", "wasm")
+    assert "backend" not in render._wasm                              # the next drawing starts afresh
+    assert "<svg" in render_svg("digraph { a }", "wasm")
