@@ -64,7 +64,10 @@ def dot_source(picture, rankdir="LR", same_rank=None):
     """
     style = picture.style()
     lines = _header(picture, rankdir, style)
-    body = _tables(picture, rankdir) if style == "tables" else {"circuit": _circuit, "summary": _summary}[style](picture)
+    if style == "tables":
+        body = _tables(picture, rankdir)
+    else:
+        body = _circuit(picture) if style == "circuit" else _summary(picture)
     if same_rank:
         body.append("{rank=same; " + "; ".join(picture.ids[id(node)] for node in same_rank) + "}")
     return "digraph {\n" + "".join(f"\t{line}\n" for line in lines + body) + "}\n"
@@ -382,7 +385,8 @@ def _summary(picture):
     """Return DOT lines for a big graph: its inputs, its gates in bands by depth, its output."""
     inputs = [node for node in picture.order if not node.inputs]
     constants = sum(node.constant for node in inputs)
-    lines = [f"inputs {_attrs(shape='box', style='rounded', label=_label(f'{len(inputs):,} inputs', f'({constants:,} of them constants)'))}"]
+    label = _label(f"{len(inputs):,} inputs", f"({constants:,} of them constants)")
+    lines = [f"inputs {_attrs(shape='box', style='rounded', label=label)}"]
     previous = "inputs"
     for k, (first, last, nodes) in enumerate(_bands(picture)):
         counts = {}

@@ -123,7 +123,8 @@ def _pow(node, a, g, s):
     exponent = node.params["exponent"]
     p = f"{exponent:g}".replace("-", "−")                          # a true minus sign, as in the drawings
     local = _say(exponent * a.data ** (exponent - 1))
-    return f"{{who}} gets the local slope {p} · {_say(a.data)}^({p} − 1) = {local} times the upstream gradient {{g}} = {{s}}"
+    return (f"{{who}} gets the local slope {p} · {_say(a.data)}^({p} − 1) = {local} "
+            "times the upstream gradient {g} = {s}")
 
 
 def _relu(node, a, g, s):
@@ -138,7 +139,8 @@ SCALAR_RULES = {
     "pow": _pow,
     "exp": lambda node, a, g, s: f"{{who}} gets the gate's own output {_say(node.data)} times the upstream "
                                  "gradient {g} = {s}",
-    "log": lambda node, a, g, s: f"{{who}} gets the upstream gradient {{g}} divided by the input {_say(a.data)} = {{s}}",
+    "log": lambda node, a, g, s: "{who} gets the upstream gradient {g} divided by the input "
+                                 f"{_say(a.data)} = {{s}}",
     "sigmoid": lambda node, a, g, s: f"{{who}} gets σ·(1 − σ) = {_say(node.data * (1 - node.data))} times the "
                                      "upstream gradient {g} = {s}",
     "tanh": lambda node, a, g, s: f"{{who}} gets 1 − tanh² = {_say(1 - node.data ** 2)} times the upstream "
