@@ -5,14 +5,12 @@ to write (np.var, loops, einsum, lines in another order, reshapes), the
 untouched placeholder, the classic wrong attempts with the words their
 diagnosis must contain, and bad input.
 """
-import inspect
 
 import numpy as np
 import pytest
 
 from helpers.checks.lesson9 import (bn_graph, check_bn_backward, check_bn_backward_compact, check_bn_forward,
-                                    check_bn_inference_backward, check_bn_spatial_backward, draw_top_down)
-from helpers.draw import Drawing, draw
+                                    check_bn_inference_backward, check_bn_spatial_backward)
 from helpers.engine import Value
 from helpers.gradcheck import numerical_gradient, rel_error
 from tests.conftest import assert_correct, assert_not_attempted, assert_wrong
@@ -40,16 +38,6 @@ def test_bn_graph_images_per_channel():
     assert bn.mu.shape == (1, 3, 1, 1)
     assert np.allclose(bn.x_hat.data.mean(axis=(0, 2, 3)), 0)
 
-
-def test_draw_top_down_changes_only_the_layout():
-    bn = bn_graph(np.arange(6.0).reshape(3, 2), np.ones(2), np.zeros(2))
-    drawing = draw_top_down(bn.out)
-    assert drawing.table == draw(bn.out).table and "x_hat" in drawing.table
-    if "palette" in inspect.signature(Drawing).parameters:      # a drawer that lays out left to right only
-        assert "rankdir=TB" in drawing.source and 'size="9.3,60"' in drawing.source
-
-
-# ---------------------------------------------------------------- 9.1 forward
 
 def forward(*, axis=0, ddof=0, inv=None, keepdims=True, out=None, xc_of=None, x_hat_of=None):
     """Return a bn_forward with one stage replaceable by a wrong version."""

@@ -16,19 +16,16 @@ gradients.  Every upstream gradient is random, so a missing factor cannot
 pass; the data have features of very different spread, and in exercise 9.1
 a feature that is constant in the batch (variance exactly 0), where ε decides.
 """
-import inspect
-import re
 from types import SimpleNamespace
 
 import numpy as np
 
-from helpers.checks.harness import LearnerError, exercise, run
+from helpers.checks.harness import exercise, run
 from helpers.compare import Answer, as_numbers, close, expect, expect_all, in_order, is_placeholder
-from helpers.draw import Drawing, draw
 from helpers.engine import Value
 from helpers.feedback import NotAttempted, Wrong
 
-__all__ = ["bn_graph", "draw_top_down", "check_bn_forward", "check_bn_backward", "check_bn_backward_compact",
+__all__ = ["bn_graph", "check_bn_forward", "check_bn_backward", "check_bn_backward_compact",
            "check_bn_spatial_backward", "check_bn_inference_backward"]
 
 NCHW = ("N", "C", "H", "W")
@@ -70,39 +67,22 @@ def bn_graph(x, gamma, beta, eps=1e-5, *, names=True):
     return SimpleNamespace(x=x, gamma=g, beta=b, **stages)
 
 
-def draw_top_down(root, **options):
-    """Return ``draw(root, **options)`` laid out from top to bottom instead of left to right.
-
-    Batch norm is a long chain of gates: drawn left to right it is several
-    screens wide, drawn downwards it fits a 900 px column.
-    """
-    drawing = draw(root, **options)
-    if "palette" not in inspect.signature(Drawing).parameters:
-        return drawing                           # a drawer that turns a too-wide picture by itself
-    # a second graph-attribute line overrides the first: downwards, less space between ranks, at most
-    # 9.3 inches (893 px) wide
-    source, count = re.subn(r"^(\tgraph \[[^\n]*\]\n)", '\\1\tgraph [rankdir=TB nodesep=0.5 ranksep=0.35 '
-                            'size="9.3,60"]\n', drawing.source, count=1, flags=re.MULTILINE)
-    return Drawing(source, drawing.table, drawing.palette) if count else drawing
-
-
 # ---------------------------------------------------------------- shared pieces
 
 def _run(fn, *args, returns, broadcast_hint=None):
     """Call the learner's function through the harness; add ``broadcast_hint`` when numpy could not broadcast.
 
-    The harness turns the learner's exception into one sentence and keeps it
-    as the Wrong's context; a ValueError on a line without a matrix product is
+    The harness turns the learner's exception into one sentence and keeps its
+    record as the Wrong's ``error``; a ValueError on a line without a matrix product is
     numpy refusing to broadcast, and for this lesson that almost always means
     a lost ``keepdims`` or a (C,) array meeting the W axis.
     """
     try:
         return run(fn, *args, returns=returns)
     except Wrong as wrong:
-        cause = wrong.__context__
-        if broadcast_hint and isinstance(cause, ValueError) and not isinstance(cause, Wrong):
-            error = LearnerError.of(cause)
-            if len(error.shapes) and "@" not in error.code and "dot(" not in error.code:
+        error = getattr(wrong, "error", None)                     # the harness's record of the learner's failure
+        if broadcast_hint and error is not None and error.kind == "ValueError":
+            if error.shapes and "@" not in error.code and "dot(" not in error.code:
                 raise Wrong(f"{wrong} — here: {broadcast_hint}") from None
         raise
 
