@@ -219,20 +219,11 @@ def run_lesson(course_notebook, learner_notebook, *, timeout=120.0, output_limit
     ``output_limit`` characters of its output are kept: a lesson that prints
     more is stopped there and reported as having printed too much.
     """
-    import nbformat
-
     learner_notebook = Path(learner_notebook)
     lesson = LessonProgress(learner_notebook.name)
     exercises, ids = _course_exercises(course_notebook, lesson)
-    problem = notebook_problem(learner_notebook)
-    nb = None
-    if problem is None:
-        try:
-            nb = nbformat.reads(learner_notebook.read_text(encoding="utf-8"), as_version=4)
-            nbformat.validate(nb)
-        except (nbformat.ValidationError, ValueError, KeyError, TypeError, AttributeError) as error:
-            problem = f"not a valid notebook: {_first_line(str(error))}"
-    if nb is None or problem:
+    nb, problem = _read_notebook(learner_notebook)
+    if problem:
         lesson.stopped = "could not be read"
         number = lesson_number(learner_notebook)
         fresh = f"make reset LESSON={number}" if number is not None else "make reset"
@@ -240,30 +231,57 @@ def run_lesson(course_notebook, learner_notebook, *, timeout=120.0, output_limit
                                f"{fresh} saves it in backups/ and gives you a fresh copy")
         lesson.rows = [Row(exercise, NOT_CHECKED, "your notebook could not be read") for exercise, _ in exercises]
         return lesson
-
     started = time.monotonic()
     for cell in nb.cells:                                 # outputs saved in the file are not needed: free them
         if cell.cell_type == "code":
             cell.outputs = []
     run = _execute(nb, cwd=learner_notebook.parent, timeout=timeout, output_limit=output_limit)
     lesson.seconds = time.monotonic() - started
+    _note_stop(lesson, run, nb, timeout, output_limit)
+    _fill_rows(lesson, run, nb, exercises, ids)
+    return lesson
+
+
+def _read_notebook(path):
+    """Return (notebook, None), or (None, why it cannot be read)."""
+    import nbformat
+
+    problem = notebook_problem(path)
+    if problem is not None:
+        return None, problem
+    try:
+        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except (nbformat.ValidationError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return None, f"not a valid notebook: {_first_line(str(error))}"
+    return nb, None
+
+
+def _note_stop(lesson, run, nb, timeout, output_limit):
+    """Say in ``lesson`` why the run ended early, if it did: no kernel, a time-out, a flood, a dead kernel."""
     if run.kernel_failed:
         lesson.kernel_failed, lesson.stopped = True, "could not start Python"
         lesson.problems.append(f"could not start Python to run it ({run.kernel_failed})")
-    elif run.stop:
-        kind, index = run.stop
-        lesson.stopped = {TIMED_OUT: f"timed out after {timeout:g} s", FLOODED: "printed too much"}.get(
-            kind, "the kernel died")
-        if kind == TIMED_OUT:
-            lesson.problems.append(f"timed out after {timeout:g} s in {_where(nb, index)} — an endless loop? "
-                                   "The cells after it did not run.")
-        elif kind == FLOODED:
-            lesson.problems.append(f"{_where(nb, index)} printed more than {_amount(output_limit)} of output, so "
-                                   "the run was stopped there and the cells after it did not run — print less "
-                                   "(a print inside a long or endless loop?), then run make progress again")
-        else:
-            lesson.problems.append(f"Python stopped (the kernel died) in {_where(nb, index)}; "
-                                   "the cells after it did not run.")
+        return
+    if not run.stop:
+        return
+    kind, index = run.stop
+    lesson.stopped = {TIMED_OUT: f"timed out after {timeout:g} s", FLOODED: "printed too much"}.get(
+        kind, "the kernel died")
+    if kind == TIMED_OUT:
+        lesson.problems.append(f"timed out after {timeout:g} s in {_where(nb, index)} — an endless loop? "
+                               "The cells after it did not run.")
+    elif kind == FLOODED:
+        lesson.problems.append(f"{_where(nb, index)} printed more than {_amount(output_limit)} of output, so "
+                               "the run was stopped there and the cells after it did not run — print less "
+                               "(a print inside a long or endless loop?), then run make progress again")
+    else:
+        lesson.problems.append(f"Python stopped (the kernel died) in {_where(nb, index)}; "
+                               "the cells after it did not run.")
+
+
+def _fill_rows(lesson, run, nb, exercises, ids):
+    """Add a row per exercise (its recorded outcome, or why it has none) and the errors no row explains."""
     latest = {}
     for record in run.results:                            # a check run twice: its last word counts
         latest[str(record["exercise"])] = record
@@ -284,7 +302,6 @@ def run_lesson(course_notebook, learner_notebook, *, timeout=120.0, output_limit
         lesson.problems.append(f"{name} in {_where(nb, index)}" + (f": {value}" if value else ""))
     if len(others) > 3:
         lesson.problems.append(f"… and errors in {len(others) - 3} more cells")
-    return lesson
 
 
 def _course_exercises(course_notebook, lesson):
