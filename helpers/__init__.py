@@ -2,16 +2,22 @@
 
 Read in this order, each module is one idea:
 
-- :mod:`helpers.engine`    — ``Value``, a tiny autodiff engine that records the graph
-- :mod:`helpers.draw`      — ``draw``, computation graphs as circuits (values green, gradients red)
+- :mod:`helpers.engine`    — ``Value``, a tiny autodiff engine: backprop is the loop in ``gradients()``
+- :mod:`helpers.ops`       — the table of gates: each op's symbol, name and backward rule in words
 - :mod:`helpers.gradcheck` — numerical gradients and relative errors
+- :mod:`helpers.draw`      — ``draw``, computation graphs as circuits (values green, gradients red),
+  with :mod:`~helpers.style` (one number format, the palettes), :mod:`~helpers.layout` (the DOT text),
+  :mod:`~helpers.crossings` and :mod:`~helpers.render` (SVG from the system ``dot`` or WebAssembly)
 - :mod:`helpers.feedback`  — the three answers a check gives: not attempted, correct, wrong
-- :mod:`helpers.compare`   — comparing an answer with the reference, naming the classic mistakes
-- :mod:`helpers.checks`    — one checker per exercise, one module per lesson
-- :mod:`helpers.widgets`   — hints, the nudge sliders and the backward stepper (imported on its own)
+- :mod:`helpers.compare`   — an answer against its reference, and the diagnoses derived from data
+- :mod:`helpers.checks`    — the harness (:mod:`~helpers.checks.harness`) and one declaration module per lesson
+- :mod:`helpers.widgets`   — :mod:`~helpers.hints`, the :mod:`~helpers.nudge` sliders and the backward
+  :mod:`~helpers.stepper` (imported on their own)
+- lesson material: :mod:`helpers.network` (lesson 7's network and experiments), :mod:`helpers.digits`
+  and :mod:`helpers.training` (lesson 10's data and training loop)
 
 And the course's tooling: :mod:`helpers.exercises` (notebooks/ from solutions/),
-:mod:`helpers.workspace` and :mod:`helpers.progress` (the learner's my-work/).
+:mod:`helpers.lessons`, :mod:`helpers.workspace` and :mod:`helpers.progress` (the learner's my-work/).
 """
 from helpers.draw import draw, set_palette
 from helpers.engine import Value, maximum, unbroadcast
