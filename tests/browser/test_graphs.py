@@ -5,21 +5,13 @@ so this measures each graph *as drawn on the page*: its smallest text, in
 screen pixels, must be at least 9 px.  Screenshots of every graph land in
 ``browser-screenshots/``.
 """
-import json
 import re
-import os
-import secrets
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.browser.test_lab import (GREEN, RED, ROOT, SHOTS, browser, fills, free_port,  # noqa: F401
-                                    open_and_run_all, page, stop, svg_text)
+from tests.browser.test_lab import (GREEN, RED, ROOT, SHOTS, browser, fills,  # noqa: F401
+                                    open_and_run_all, page, running_lab, svg_text)
 
 LESSONS = ["04_staged_computation.ipynb", "07_two_layer_network.ipynb"]
 SMALLEST = 9.0
@@ -27,38 +19,9 @@ SMALLEST = 9.0
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """Start JupyterLab on copies of lessons 4 and 7; yield (base url, token, folder); stop it."""
-    folder = tmp_path_factory.mktemp("lab")
-    for name in LESSONS:
-        shutil.copy(ROOT / "solutions" / name, folder / name)
-    settings = folder / ".settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    port, token = free_port(), secrets.token_hex(16)
-    log = open(folder / "lab.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={folder}", f"--LabApp.user_settings_dir={folder / '.settings'}",
-         f"--LabApp.workspaces_dir={folder / '.workspaces'}", *(["--allow-root"] if os.getuid() == 0 else [])],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail("JupyterLab did not start:\n" + (folder / "lab.log").read_text()[-3000:])
-                time.sleep(0.5)
-        yield base, token, folder
-    finally:
-        stop(server)
-        log.close()
+    """JupyterLab on copies of lessons 4 and 7."""
+    with running_lab(tmp_path_factory.mktemp("lab"), LESSONS) as started:
+        yield started
 
 
 def smallest_text_on_screen(graph, svg):

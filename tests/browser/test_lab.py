@@ -7,6 +7,7 @@ Playwright, and stops every process it started.  Screenshots are saved in
 ``browser-screenshots/``.
 """
 import base64
+import contextlib
 import json
 import os
 import re
@@ -60,11 +61,11 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """Start JupyterLab on a copy of the course's lessons; yield (base url, token, folder); stop it."""
-    folder = tmp_path_factory.mktemp("lab")
-    shutil.copy(ROOT / "solutions" / LESSON, folder / LESSON)
+@contextlib.contextmanager
+def running_lab(folder, lessons):
+    """Start JupyterLab on copies of the solution ``lessons`` in ``folder``; yield (base url, token, folder); stop it."""
+    for name in lessons:
+        shutil.copy(ROOT / "solutions" / name, folder / name)
     settings = folder / ".settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text(
@@ -93,6 +94,13 @@ def lab(tmp_path_factory):
     finally:
         stop(server)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on a copy of lesson 1."""
+    with running_lab(tmp_path_factory.mktemp("lab"), [LESSON]) as started:
+        yield started
 
 
 def stop(process):
