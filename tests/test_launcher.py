@@ -4,6 +4,7 @@ Nothing here installs anything: the commands the launcher would run are recorded
 by a stand-in that also creates the files a real run would leave behind.
 """
 import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -14,10 +15,10 @@ from pathlib import Path, PureWindowsPath
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import course as launcher  # noqa: E402  (a top-level script, not part of the helpers package)
-
-sys.path.remove(str(ROOT))
+# course.py is a top-level script, not part of the helpers package: load it from its file
+_spec = importlib.util.spec_from_file_location("course", ROOT / "course.py")
+launcher = sys.modules["course"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(launcher)
 
 LOCK_TEXT = "numpy==2.4.6\n    # via -r requirements.txt\nuv==0.13.9\npip==26.3\n"
 
