@@ -12,6 +12,7 @@ import numpy as np
 from helpers.checks.harness import exercise, run
 from helpers.compare import Answer, expect, expect_all
 from helpers.engine import Value
+from helpers.feedback import Wrong
 
 __all__ = ["check_numerical_derivative", "check_product_partials", "check_prediction",
            "check_max_gradients", "check_relu_grad"]
@@ -31,10 +32,14 @@ def product_partials(x=X, y=Y):
 @exercise("1.1", "a centred difference")
 def check_numerical_derivative(numerical_derivative):
     """Check a centred-difference derivative on three functions at a few points."""
-    cases = [(lambda x: x ** 3, 2.0, "x**3"), (math.sin, 0.5, "sin"), (math.exp, -1.0, "exp")]
+    # x**3 last: a five-point stencil is exact on a cubic, so only sin and exp tell it from a fixed step
+    cases = [(math.sin, 0.5, "sin"), (math.exp, -1.0, "exp"), (lambda x: x ** 3, 2.0, "x**3")]
     for h in (1e-5, 0.1):
         for f, x, label in cases:
             got = run(numerical_derivative, f, x, h, returns=("the derivative",))["the derivative"]
+            if isinstance(got, (tuple, list)):
+                raise Wrong(f"numerical_derivative({label}, {x}, h={h}) returned {len(got)} values "
+                            f"(a {type(got).__name__}); it must return one number, the estimate of f'(x)")
             centred = (f(x + h) - f(x - h)) / (2 * h)
             expect(f"numerical_derivative({label}, {x}, h={h})", got, centred, mistakes=[
                 ((f(x + h) - f(x)) / h,
@@ -48,6 +53,13 @@ def check_numerical_derivative(numerical_derivative):
                 ((f(x + h) - f(x - h)) / 2, "the step h belongs in the denominator too: divide by 2*h, not by 2"),
                 ((f(x + h) + f(x - h)) / (2 * h), "subtract the two values, f(x+h) - f(x-h); do not add them"),
                 ((f(x) - f(x - h)) / h, "this is the backward difference; use the centred one"),
+                ((f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h),
+                 "this is the five-point stencil (f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / (12h): a more "
+                 "accurate formula (its error shrinks like h⁴), but the exercise asks for the centred "
+                 "difference (f(x+h) - f(x-h)) / (2h)"),
+                ((f(x + h / 2) - f(x - h / 2)) / h,
+                 "this is a centred difference over a step of h (from x-h/2 to x+h/2): valid, but not the "
+                 "one asked; the exercise's centred difference spans 2h: (f(x+h) - f(x-h)) / (2h)"),
                 ((f(x + 1e-5) - f(x - 1e-5)) / 2e-5 if h != 1e-5 else None,
                  "use the step h that is passed in, not a fixed one"),
             ])
