@@ -149,3 +149,17 @@ def test_a_large_step_kills_units_that_stay_dead_and_leaky_relu_revives_some(les
                                         leaky).groups()
     assert relu_start != leaky_start                                       # "starts from another loss"
     assert losses(line(leaky, "loss:"))[0] == float(leaky_start)
+
+
+def test_the_share_of_slope_plus_one_near_the_kink_is_printed(lesson):
+    share = re.search(r"where the slope is \+1: (\d+)%", lesson.printed("r = np.array(3e-6)")).group(1)
+    assert share == "65"                                     # (r + h) / 2h with r = 3e-6, h = 1e-5
+
+
+def test_a_zero_second_layer_learns_on_a_path_of_its_own(lesson):
+    printed = lesson.printed("layer2_zero = ")
+    start = losses(line(printed, "loss:"))[0]
+    zero2, random_start = map(float, re.search(r"final loss: ([\d.]+) from a zero layer 2, ([\d.]+) from the random",
+                                               printed).groups())
+    assert zero2 < start / 2                                 # "every parameter learns"
+    assert random_start == round(lesson.ns["curve"][-1], 2)
