@@ -24,6 +24,7 @@ text at 9 px is marked so JupyterLab scrolls it instead of shrinking it.
 digraph {
 """
 import os
+from collections import Counter
 
 import numpy as np
 
@@ -203,25 +204,28 @@ def _engine_view(root, order, gradients, done):
         if not np.any(root.grad):
             return (lambda node: None), (lambda node, k: None)
         gradients = {id(node): node.grad for node in order}
-    waiting = {}                                   # how many of a node's gates have not run backward yet
-    if done is not None:
-        for node in order:
-            for parent in node.inputs:
-                waiting[id(parent)] = waiting.get(id(parent), 0) + (id(node) not in done)
-    shares = {}
+    known = known_gradients(order, gradients, done)
 
     def grad(node):
-        if waiting.get(id(node), 0) or not node.requires_grad:
-            return None                            # no share yet, or a constant: no gradient
-        return gradients.get(id(node), np.zeros_like(node.data))
+        return known.get(id(node)) if node.requires_grad else None     # a constant: no gradient
 
     def share(node, k):
         if id(node) not in gradients or (done is not None and id(node) not in done):
             return None
-        if id(node) not in shares:
-            shares[id(node)] = node.shares(gradients[id(node)])
-        return shares[id(node)][k]
+        return node.shares(gradients[id(node)])[k]
     return grad, share
+
+
+def known_gradients(order, gradients, done=None):
+    """Return {id(node): gradient} for each node whose every gate has run its backward step (all: done=None).
+
+    ``done`` holds the ids of the gates that have run.
+    """
+    waiting = Counter()                                 # wires out of a node into gates not yet run back
+    for node in order:
+        if done is not None and id(node) not in done:
+            waiting.update(id(parent) for parent in node.inputs)
+    return {id(node): gradients.get(id(node), np.zeros_like(node.data)) for node in order if not waiting[id(node)]}
 
 
 def _learner_view(root, order, learner):
