@@ -42,11 +42,7 @@ __all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "forma
 COLUMN = 900                                 # px: a JupyterLab lesson column
 SMALLEST = 9                                 # px: the smallest text a learner should have to read
 COMFORTABLE = 11                             # px: below this, a graph is turned top to bottom if that is narrower
-
-
-def _smallest_px():
-    """Return the smallest text of a drawing in px, at its own size (Graphviz points are 4/3 px)."""
-    return min(FONT, NOTE_FONT) * 4 / 3
+TEXT_PX = min(FONT, NOTE_FONT) * 4 / 3       # px: a drawing's smallest text at its own size (1 pt = 4/3 px)
 
 
 class Drawing:
@@ -86,7 +82,7 @@ class Drawing:
             for rankdir in ("LR", "TB"):
                 svg = render_svg(self.source if k == 0 and rankdir == "LR" else self._make(rankdir, same_rank),
                                  renderer)
-                shown = _smallest_px() * min(1.0, COLUMN / max(svg_size(svg)[0], 1.0))
+                shown = TEXT_PX * min(1.0, COLUMN / max(svg_size(svg)[0], 1.0))
                 score = (shown < SMALLEST, crossings(svg) if len(self._variants) > 1 else 0, shown < COMFORTABLE,
                          svg_size(svg)[0])
                 if best is None or score < best[0]:
@@ -102,7 +98,7 @@ class Drawing:
 
         JupyterLab then shows it at its own size, with a scroll bar, instead.
         """
-        return svg_size(self.svg(renderer=renderer))[0] > COLUMN * _smallest_px() / SMALLEST
+        return svg_size(self.svg(renderer=renderer))[0] > COLUMN * TEXT_PX / SMALLEST
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         renderer = renderer_name()
@@ -163,7 +159,8 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     picture = _picture(root, order, grads=grads, palette=palette, title=title, gradients=gradients,
                        done=done, highlight=highlight)
     picture.full = bool(full)
-    if picture.style() == "tables" and layers is not False and grads is None and done is None:
+    marked = grads is not None or done is not None or highlight is not None     # gates the layers would hide
+    if picture.style() == "tables" and layers is not False and not marked:
         found = find_layers(picture)
         picture.layers = found if layers or len(found) >= 2 else []
     text = table_text(picture)
@@ -178,19 +175,20 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
 def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
     """Check draw()'s options and return the layout.Picture they describe."""
     colours = PALETTES[check_palette(palette or current_palette())]
-    learner = _check_grads(grads)
+    if grads is not None and not hasattr(grads, "items"):
+        raise TypeError(f"grads must map names to gradients, like {{'x': -4.0}}; got {type(grads).__name__}")
     ids = {id(node) for node in order}
     gradients = _check_gradients(gradients, order)
-    if learner is not None and (gradients is not None or done is not None):
+    if grads is not None and (gradients is not None or done is not None):
         raise ValueError("draw() shows either your grads= or the engine's gradients=/done=, not both")
     if done is not None:
         if isinstance(done, Value) or not hasattr(done, "__iter__"):
             raise TypeError(f"done must be a list of gates, got {type(done).__name__}")
         done = _check_gates(done, ids, "done")
     if highlight is not None:
-        highlight = _check_gates([highlight], ids, "highlight")[id(highlight)]
-    if learner is not None:
-        grad, share, verdict = _learner_view(root, order, learner)
+        _check_gates([highlight], ids, "highlight")
+    if grads is not None:
+        grad, share, verdict = _learner_view(root, order, grads)
     else:
         grad, share = _engine_view(root, order, gradients, done)
         verdict = lambda node: ""                                          # noqa: E731
@@ -240,14 +238,6 @@ def _learner_view(root, order, learner):
                 first = verdicts[id(node)] = "first"
     return ((lambda node: learner.get(node.name)), (lambda node, k: None),
             (lambda node: verdicts.get(id(node), "")))
-
-
-def _check_grads(grads):
-    if grads is None:
-        return None
-    if not hasattr(grads, "items"):
-        raise TypeError(f"grads must map names to gradients, like {{'x': -4.0}}; got {type(grads).__name__}")
-    return dict(grads)
 
 
 def _matches(mine, reference):
