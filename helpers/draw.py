@@ -25,6 +25,7 @@ digraph {
 """
 import os
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -33,8 +34,8 @@ from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
 from helpers.layout import table as table_text
 from helpers.render import RENDERERS, render_svg, renderer_name, renderer_reason, svg_size
-from helpers.style import PALETTES, check_palette, describe, format_number, set_palette
-from helpers.style import palette as current_palette
+from helpers.style import PALETTES, describe, format_number, set_palette
+from helpers.style import colours as palette_colours
 
 __all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "format_number", "describe",
            "COLUMN", "RENDERERS"]
@@ -119,16 +120,14 @@ class Drawing:
 
     def save(self, path):
         """Write the drawing to ``path``: .svg for the picture, .dot for the source, .txt for the table."""
-        path = os.fspath(path)
         ext = os.path.splitext(path)[1].lower()
         writers = {".svg": self.svg, ".dot": lambda: self.source, ".gv": lambda: self.source,
                    ".txt": lambda: self.table}
         if ext not in writers:
             raise ValueError(f"cannot save a drawing as {ext or 'a file without extension'!r}: "
                              f"use one of {', '.join(writers)}")
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(writers[ext]())
-        return path
+        Path(path).write_text(writers[ext](), encoding="utf-8")
+        return os.fspath(path)
 
 
 def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=None, highlight=None, full=False,
@@ -174,7 +173,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
 
 def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
     """Check draw()'s options and return the layout.Picture they describe."""
-    colours = PALETTES[check_palette(palette or current_palette())]
+    colours = palette_colours(palette)
     if grads is not None and not hasattr(grads, "items"):
         raise TypeError(f"grads must map names to gradients, like {{'x': -4.0}}; got {type(grads).__name__}")
     ids = {id(node) for node in order}

@@ -106,18 +106,14 @@ def _attrs(**attrs):
     return "[" + " ".join(f'{key}="{value}"' for key, value in attrs.items()) + "]"
 
 
-def _escape(text):
-    return clean(text).replace("\\", "\\\\").replace('"', '\\"')
-
-
 def _label(*lines):
-    """Return a DOT label of the given lines (None and "" left out), each centred."""
-    return "\\n".join(_escape(line) for line in lines if line)
+    """Return a DOT label of the given lines (None and "" left out), each centred, escaped."""
+    return "\\n".join(clean(line).replace("\\", "\\\\").replace('"', '\\"') for line in lines if line)
 
 
 def _record(text):
     """Return text safe inside one field of a record label."""
-    return "".join("\\" + c if c in "{}|<>" else c for c in _escape(text))
+    return "".join("\\" + c if c in "{}|<>" else c for c in _label(text))
 
 
 def _header(picture, rankdir, style):
@@ -300,8 +296,7 @@ def find_layers(picture):
     for node in picture.order:
         if node.op != "matmul" or node.inputs[1].inputs or picture.uses.get(id(node)) != 1:
             continue
-        users = [user for user in picture.order if node in user.inputs]
-        add = users[0]
+        add = next(user for user in picture.order if node in user.inputs)
         bias = add.inputs[1] if add.inputs[0] is node else add.inputs[0]
         if add.op != "add" or bias.inputs or bias is node:
             continue
