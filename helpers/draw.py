@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.compare import close
 from helpers.crossings import crossings
 from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
@@ -241,12 +242,9 @@ def _learner_view(root, order, learner):
 
 def _matches(mine, reference):
     try:
-        mine = np.asarray(mine, dtype=np.float64)
+        return close(np.asarray(mine, dtype=np.float64), reference)
     except (TypeError, ValueError):
         return False
-    if mine.shape != reference.shape or not np.all(np.isfinite(mine)):
-        return False
-    return bool(np.allclose(mine, reference, rtol=1e-6, atol=1e-9))
 
 
 def _check_gradients(gradients, order):

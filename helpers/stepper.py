@@ -84,8 +84,6 @@ def _add(node, g, sent):
 
 def _mul_scalar(node, g, sent):
     a, b = node.inputs
-    if a is b:
-        return SENTENCES[("mul", False)].format(got=_got(node, sent))
     return (f"each input gets the other input times the upstream gradient {describe(g)}: "
             f"{_gets(a, sent[0], f'{describe(b.data)} × {describe(g)} = ')} and "
             f"{_gets(b, sent[1], f'{describe(a.data)} × {describe(g)} = ')}")
@@ -93,8 +91,6 @@ def _mul_scalar(node, g, sent):
 
 def _maximum_scalar(node, g, sent):
     a, b = node.inputs
-    if a is b:
-        return _generic(node, g, sent)
     if a.data == b.data:
         return (f"its inputs tie at {describe(a.data)}, so it splits the upstream gradient {describe(g)} evenly: "
                 f"{_got(node, sent)}")
