@@ -95,13 +95,6 @@ class Drawing:
                 break                            # nothing crosses
         return best[1]
 
-    def unconfined(self, *, renderer=None):
-        """Return True when shrinking the picture to a column would make its text too small to read.
-
-        JupyterLab then shows it at its own size, with a scroll bar, instead.
-        """
-        return svg_size(self.svg(renderer=renderer))[0] > COLUMN * TEXT_PX / SMALLEST
-
     def _repr_mimebundle_(self, include=None, exclude=None):
         renderer = renderer_name()
         text = self.summary or self.table
@@ -112,7 +105,8 @@ class Drawing:
         except (RuntimeError, OSError) as error:
             return {"text/plain": f"(Graphviz could not draw this graph: {error})\n{text}"}
         data = {"image/svg+xml": svg, "text/plain": text}
-        if self.unconfined(renderer=renderer):
+        # shrunk to a column, its text would be too small to read: JupyterLab shows it at its own size and scrolls
+        if svg_size(svg)[0] > COLUMN * TEXT_PX / SMALLEST:
             return data, {"image/svg+xml": {"unconfined": True}}
         return data
 
@@ -178,7 +172,12 @@ def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
     if grads is not None and not hasattr(grads, "items"):
         raise TypeError(f"grads must map names to gradients, like {{'x': -4.0}}; got {type(grads).__name__}")
     ids = {id(node) for node in order}
-    gradients = _check_gradients(gradients, order)
+    if gradients is not None:
+        if not isinstance(gradients, dict) or not all(isinstance(key, int) for key in gradients):
+            raise TypeError("gradients must be what root.gradients() returns (for your own gradients "
+                            f"by name, use grads=), got {type(gradients).__name__} {gradients!r:.40}")
+        if id(root) not in gradients:                               # the root always has its seed
+            raise ValueError("gradients belong to another graph: pass root.gradients() of the Value you draw")
     if grads is not None and (gradients is not None or done is not None):
         raise ValueError("draw() shows either your grads= or the engine's gradients=/done=, not both")
     if done is not None:
@@ -245,18 +244,6 @@ def _matches(mine, reference):
         return close(np.asarray(mine, dtype=np.float64), reference)
     except (TypeError, ValueError):
         return False
-
-
-def _check_gradients(gradients, order):
-    """Return gradients (what root.gradients() returns), or raise a TypeError saying what it must be."""
-    if gradients is None:
-        return None
-    if not isinstance(gradients, dict) or not all(isinstance(key, int) for key in gradients):
-        raise TypeError("gradients must be what root.gradients() returns (for your own gradients "
-                        f"by name, use grads=), got {type(gradients).__name__} {gradients!r:.40}")
-    if id(order[-1]) not in gradients:                       # the root always has its seed
-        raise ValueError("gradients belong to another graph: pass root.gradients() of the Value you draw")
-    return gradients
 
 
 def _check_gates(nodes, in_graph, what):

@@ -142,9 +142,12 @@ def _broadcast_note(parent, node, with_grad):
     return f"broadcast along {where}" + ("; ∇ summed" if with_grad else "")
 
 
-def _wrong_attrs(picture):
+def _first_wrong(picture, node, **changes):
+    """Return the attributes that mark the first wrong gradient: dashed, in its own colour ({} for others)."""
+    if picture.verdict(node) != "first":
+        return {}
     colour = picture.colours["wrong"]
-    return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed"}
+    return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed", **changes}
 
 
 def colour_svg(svg, colours):
@@ -186,9 +189,8 @@ def _circuit_node(picture, node):
              "fillcolor": colours["gate"], "margin": "0.02"}
     if node.name and picture.uses.get(id(node), 0) == 0 and node is not picture.root:
         attrs["xlabel"] = _label(node.name)
-    if picture.verdict(node) == "first":
-        attrs.update(_wrong_attrs(picture), style="filled,dashed",
-                     xlabel=_label((node.name or op_label(node)) + picture.mark(node)))
+    attrs.update(_first_wrong(picture, node, style="filled,dashed",
+                              xlabel=_label((node.name or op_label(node)) + picture.mark(node))))
     if node is picture.highlight:                               # shape, words and colour, not colour alone
         attrs.update(label=_label(op_label(node), HIGHLIGHT_WORD), shape="doublecircle", penwidth="2.5",
                      fillcolor=colours["highlight_fill"], color=colours["highlight"],
@@ -198,10 +200,8 @@ def _circuit_node(picture, node):
 
 def _plain(picture, node, text):
     """Return the attributes of an input, or of the output's name: plain text, boxed if it is the first wrong."""
-    attrs = {"label": _label(text + picture.mark(node)), "shape": "plaintext"}
-    if picture.verdict(node) == "first":
-        attrs.update(_wrong_attrs(picture), shape="box")
-    return attrs
+    return {"label": _label(text + picture.mark(node)), "shape": "plaintext",
+            **_first_wrong(picture, node, shape="box")}
 
 
 def _circuit_wire(picture, node, k, parent):
@@ -228,9 +228,8 @@ def _tables(picture, rankdir):
     for node in picture.order:
         layer = layer_of.get(id(node), ())
         if not layer:
-            attrs = {"label": _value_record(picture, node, rankdir), "shape": "record", "margin": "0.04,0.02"}
-            if picture.verdict(node) == "first":
-                attrs.update(_wrong_attrs(picture))
+            attrs = {"label": _value_record(picture, node, rankdir), "shape": "record", "margin": "0.04,0.02",
+                     **_first_wrong(picture, node)}
             if node is picture.highlight:
                 attrs.update(color=picture.colours["highlight"], penwidth="3", style="filled",
                              fillcolor=picture.colours["highlight_fill"])
