@@ -11,7 +11,7 @@ import ipywidgets as widgets
 
 from helpers.draw import draw
 from helpers.engine import Value
-from helpers.widget_text import StaticText, short
+from helpers.widget_text import StaticText, button, short
 
 __all__ = ["nudge", "Nudge"]
 
@@ -83,10 +83,8 @@ class Nudge(StaticText, widgets.VBox):
                 description=key, readout_format=f".{d}f", continuous_update=not graph,
                 layout=widgets.Layout(width="min(32em, 100%)"))
             self.sliders[key].observe(lambda _change, key=key: self._moved(key), names="value")
-        self.reset_button = widgets.Button(description=f"Back to h = {_number(h, max(self.decimals.values()))}",
-                                           tooltip="Put every slider back at its starting nudge",
-                                           layout=widgets.Layout(width="auto"))
-        self.reset_button.on_click(lambda _button: self.reset())
+        self.reset_button = button(f"Back to h = {_number(h, max(self.decimals.values()))}",
+                                   "Put every slider back at its starting nudge", self.reset)
         self.table_html = widgets.HTML()
         self.graph = widgets.HTML() if graph else None
         parts = [*self.sliders.values(), self.reset_button, self.table_html]

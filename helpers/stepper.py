@@ -15,7 +15,7 @@ from helpers.engine import Value
 from helpers.ops import OPS
 from helpers.ops import name as gate_name
 from helpers.style import describe
-from helpers.widget_text import StaticText, short
+from helpers.widget_text import StaticText, button, short
 
 __all__ = ["stepper", "Stepper", "step_sentences", "backward_gates"]
 
@@ -186,12 +186,8 @@ class Stepper(StaticText, widgets.VBox):
         self.sentences = step_sentences(root, self.gradients)
         self.slider = widgets.IntSlider(value=0, min=0, max=len(self.gates), description="step",
                                         layout=widgets.Layout(width="min(28em, 100%)"))
-        self.prev_button = widgets.Button(description="◀ Prev", tooltip="Go back one gate",
-                                          layout=widgets.Layout(width="auto"))
-        self.next_button = widgets.Button(description="Next ▶", tooltip="Run the next gate's backward step",
-                                          layout=widgets.Layout(width="auto"))
-        self.prev_button.on_click(lambda _button: self.go(self.slider.value - 1))
-        self.next_button.on_click(lambda _button: self.go(self.slider.value + 1))
+        self.prev_button = button("◀ Prev", "Go back one gate", lambda: self.go(self.step - 1))
+        self.next_button = button("Next ▶", "Run the next gate's backward step", lambda: self.go(self.step + 1))
         self.slider.observe(lambda _change: self.update(), names="value")
         self.sentence_html = widgets.HTML()
         self.graph = widgets.HTML()
