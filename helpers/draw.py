@@ -34,12 +34,11 @@ from helpers.crossings import crossings
 from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
 from helpers.layout import table as table_text
-from helpers.render import RENDERERS, render_svg, renderer_name, renderer_reason, svg_size
-from helpers.style import PALETTES, describe, format_number, set_palette
+from helpers.render import render_svg, renderer_name, renderer_reason, svg_size
+from helpers.style import PALETTES, format_number, set_palette
 from helpers.style import colours as palette_colours
 
-__all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "format_number", "describe",
-           "COLUMN", "RENDERERS"]
+__all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "format_number", "COLUMN"]
 
 COLUMN = 900                                 # px: a JupyterLab lesson column
 SMALLEST = 9                                 # px: the smallest text a learner should have to read
@@ -228,13 +227,11 @@ def known_gradients(order, gradients, done=None):
 def _learner_view(root, order, learner):
     """Return (grad, share, verdict) for the learner's gradients by name, checked against the engine's."""
     reference = root.gradients()
-    verdicts, first = {}, None
+    verdicts = {}                                  # the first wrong one in backward order is "first"
     for node in reversed(order):
         if node.name in learner:
             right = _matches(learner[node.name], reference.get(id(node), np.zeros_like(node.data)))
-            verdicts[id(node)] = "ok" if right else "wrong"
-            if not right and first is None:
-                first = verdicts[id(node)] = "first"
+            verdicts[id(node)] = "ok" if right else ("wrong" if "first" in verdicts.values() else "first")
     return ((lambda node: learner.get(node.name)), (lambda node, k: None),
             (lambda node: verdicts.get(id(node), "")))
 

@@ -62,10 +62,7 @@ def dot_source(picture, rankdir="LR", same_rank=None):
     """
     style = picture.style()
     lines = _header(picture, rankdir, style)
-    if style == "tables":
-        body = _tables(picture, rankdir)
-    else:
-        body = _circuit(picture) if style == "circuit" else _summary(picture)
+    body = {"circuit": _circuit, "tables": _tables, "summary": _summary}[style](picture, rankdir)
     if same_rank:
         body.append("{rank=same; " + "; ".join(picture.ids[id(node)] for node in same_rank) + "}")
     return "digraph {\n" + "".join(f"\t{line}\n" for line in lines + body) + "}\n"
@@ -164,7 +161,8 @@ def colour_svg(svg, colours):
 
 # ---------------------------------------------------------------- circuit: numbers on wires
 
-def _circuit(picture):
+def _circuit(picture, rankdir):
+    """Return DOT lines for a graph of single numbers (the same in either direction): gates, wires, forks."""
     lines = []
     for node in picture.order:
         lines.append(_circuit_node(picture, node))
@@ -342,8 +340,8 @@ def _bands(picture):
     return [(band * per_band + 1, min((band + 1) * per_band, deepest), nodes) for band, nodes in sorted(bands.items())]
 
 
-def _summary(picture):
-    """Return DOT lines for a big graph: its inputs, its gates in bands by depth, its output."""
+def _summary(picture, rankdir):
+    """Return DOT lines for a big graph (the same in either direction): inputs, gates in bands by depth, output."""
     inputs = [node for node in picture.order if not node.inputs]
     constants = sum(node.constant for node in inputs)
     label = _label(f"{len(inputs):,} inputs", f"({constants:,} of them constants)")
