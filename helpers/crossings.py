@@ -20,7 +20,7 @@ SAMPLES = 8                                      # points per Bézier piece
 
 def crossings(svg):
     """Return how many times two wires cross, wires that share a node not counted."""
-    wires = [(_ends(title), _polyline(path)) for title, path in _EDGE_LOOSE.findall(svg)]
+    wires = [(set(html.unescape(title).split("->")), _polyline(path)) for title, path in _EDGE_LOOSE.findall(svg)]
     count = 0
     for i, (ends_a, line_a) in enumerate(wires):
         for ends_b, line_b in wires[i + 1:]:
@@ -28,10 +28,6 @@ def crossings(svg):
                 continue
             count += sum(_cross(p, q, r, s) for p, q in zip(line_a, line_a[1:]) for r, s in zip(line_b, line_b[1:]))
     return count
-
-
-def _ends(title):
-    return set(html.unescape(title).split("->"))
 
 
 def _polyline(path):

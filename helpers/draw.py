@@ -24,28 +24,26 @@ text at 9 px is marked so JupyterLab scrolls it instead of shrinking it.
 digraph {
 """
 import os
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
+from helpers.compare import close
 from helpers.crossings import crossings
 from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
 from helpers.layout import table as table_text
-from helpers.render import RENDERERS, render_svg, renderer_name, renderer_reason, svg_size
-from helpers.style import PALETTES, check_palette, describe, format_number, set_palette
-from helpers.style import palette as current_palette
+from helpers.render import render_svg, renderer_name, renderer_reason, svg_size
+from helpers.style import PALETTES, format_number, set_palette
+from helpers.style import colours as palette_colours
 
-__all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "format_number", "describe",
-           "COLUMN", "RENDERERS"]
+__all__ = ["draw", "Drawing", "set_palette", "PALETTES", "renderer_name", "format_number", "COLUMN"]
 
 COLUMN = 900                                 # px: a JupyterLab lesson column
 SMALLEST = 9                                 # px: the smallest text a learner should have to read
 COMFORTABLE = 11                             # px: below this, a graph is turned top to bottom if that is narrower
-
-
-def _smallest_px():
-    """Return the smallest text of a drawing in px, at its own size (Graphviz points are 4/3 px)."""
-    return min(FONT, NOTE_FONT) * 4 / 3
+TEXT_PX = min(FONT, NOTE_FONT) * 4 / 3       # px: a drawing's smallest text at its own size (1 pt = 4/3 px)
 
 
 class Drawing:
@@ -85,7 +83,7 @@ class Drawing:
             for rankdir in ("LR", "TB"):
                 svg = render_svg(self.source if k == 0 and rankdir == "LR" else self._make(rankdir, same_rank),
                                  renderer)
-                shown = _smallest_px() * min(1.0, COLUMN / max(svg_size(svg)[0], 1.0))
+                shown = TEXT_PX * min(1.0, COLUMN / max(svg_size(svg)[0], 1.0))
                 score = (shown < SMALLEST, crossings(svg) if len(self._variants) > 1 else 0, shown < COMFORTABLE,
                          svg_size(svg)[0])
                 if best is None or score < best[0]:
@@ -95,13 +93,6 @@ class Drawing:
             if best[0][1] == 0:
                 break                            # nothing crosses
         return best[1]
-
-    def unconfined(self, *, renderer=None):
-        """Return True when shrinking the picture to a column would make its text too small to read.
-
-        JupyterLab then shows it at its own size, with a scroll bar, instead.
-        """
-        return svg_size(self.svg(renderer=renderer))[0] > COLUMN * _smallest_px() / SMALLEST
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         renderer = renderer_name()
@@ -113,7 +104,8 @@ class Drawing:
         except (RuntimeError, OSError) as error:
             return {"text/plain": f"(Graphviz could not draw this graph: {error})\n{text}"}
         data = {"image/svg+xml": svg, "text/plain": text}
-        if self.unconfined(renderer=renderer):
+        # shrunk to a column, its text would be too small to read: JupyterLab shows it at its own size and scrolls
+        if svg_size(svg)[0] > COLUMN * TEXT_PX / SMALLEST:
             return data, {"image/svg+xml": {"unconfined": True}}
         return data
 
@@ -122,16 +114,14 @@ class Drawing:
 
     def save(self, path):
         """Write the drawing to ``path``: .svg for the picture, .dot for the source, .txt for the table."""
-        path = os.fspath(path)
         ext = os.path.splitext(path)[1].lower()
         writers = {".svg": self.svg, ".dot": lambda: self.source, ".gv": lambda: self.source,
                    ".txt": lambda: self.table}
         if ext not in writers:
             raise ValueError(f"cannot save a drawing as {ext or 'a file without extension'!r}: "
                              f"use one of {', '.join(writers)}")
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(writers[ext]())
-        return path
+        Path(path).write_text(writers[ext](), encoding="utf-8")
+        return os.fspath(path)
 
 
 def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=None, highlight=None, full=False,
@@ -162,7 +152,8 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     picture = _picture(root, order, grads=grads, palette=palette, title=title, gradients=gradients,
                        done=done, highlight=highlight)
     picture.full = bool(full)
-    if picture.style() == "tables" and layers is not False and grads is None and done is None:
+    marked = grads is not None or done is not None or highlight is not None     # gates the layers would hide
+    if picture.style() == "tables" and layers is not False and not marked:
         found = find_layers(picture)
         picture.layers = found if layers or len(found) >= 2 else []
     text = table_text(picture)
@@ -176,20 +167,26 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
 
 def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
     """Check draw()'s options and return the layout.Picture they describe."""
-    colours = PALETTES[check_palette(palette or current_palette())]
-    learner = _check_grads(grads)
+    colours = palette_colours(palette)
+    if grads is not None and not hasattr(grads, "items"):
+        raise TypeError(f"grads must map names to gradients, like {{'x': -4.0}}; got {type(grads).__name__}")
     ids = {id(node) for node in order}
-    gradients = _check_gradients(gradients, order)
-    if learner is not None and (gradients is not None or done is not None):
+    if gradients is not None:
+        if not isinstance(gradients, dict) or not all(isinstance(key, int) for key in gradients):
+            raise TypeError("gradients must be what root.gradients() returns (for your own gradients "
+                            f"by name, use grads=), got {type(gradients).__name__} {gradients!r:.40}")
+        if id(root) not in gradients:                               # the root always has its seed
+            raise ValueError("gradients belong to another graph: pass root.gradients() of the Value you draw")
+    if grads is not None and (gradients is not None or done is not None):
         raise ValueError("draw() shows either your grads= or the engine's gradients=/done=, not both")
     if done is not None:
         if isinstance(done, Value) or not hasattr(done, "__iter__"):
             raise TypeError(f"done must be a list of gates, got {type(done).__name__}")
         done = _check_gates(done, ids, "done")
     if highlight is not None:
-        highlight = _check_gates([highlight], ids, "highlight")[id(highlight)]
-    if learner is not None:
-        grad, share, verdict = _learner_view(root, order, learner)
+        _check_gates([highlight], ids, "highlight")
+    if grads is not None:
+        grad, share, verdict = _learner_view(root, order, grads)
     else:
         grad, share = _engine_view(root, order, gradients, done)
         verdict = lambda node: ""                                          # noqa: E731
@@ -203,69 +200,47 @@ def _engine_view(root, order, gradients, done):
         if not np.any(root.grad):
             return (lambda node: None), (lambda node, k: None)
         gradients = {id(node): node.grad for node in order}
-    waiting = {}                                   # how many of a node's gates have not run backward yet
-    if done is not None:
-        for node in order:
-            for parent in node.inputs:
-                waiting[id(parent)] = waiting.get(id(parent), 0) + (id(node) not in done)
-    shares = {}
+    known = known_gradients(order, gradients, done)
 
     def grad(node):
-        if waiting.get(id(node), 0) or not node.requires_grad:
-            return None                            # no share yet, or a constant: no gradient
-        return gradients.get(id(node), np.zeros_like(node.data))
+        return known.get(id(node)) if node.requires_grad else None     # a constant: no gradient
 
     def share(node, k):
         if id(node) not in gradients or (done is not None and id(node) not in done):
             return None
-        if id(node) not in shares:
-            shares[id(node)] = node.shares(gradients[id(node)])
-        return shares[id(node)][k]
+        return node.shares(gradients[id(node)])[k]
     return grad, share
+
+
+def known_gradients(order, gradients, done=None):
+    """Return {id(node): gradient} for each node whose every gate has run its backward step (all: done=None).
+
+    ``done`` holds the ids of the gates that have run.
+    """
+    waiting = Counter()                                 # wires out of a node into gates not yet run back
+    for node in order:
+        if done is not None and id(node) not in done:
+            waiting.update(id(parent) for parent in node.inputs)
+    return {id(node): gradients.get(id(node), np.zeros_like(node.data)) for node in order if not waiting[id(node)]}
 
 
 def _learner_view(root, order, learner):
     """Return (grad, share, verdict) for the learner's gradients by name, checked against the engine's."""
     reference = root.gradients()
-    verdicts, first = {}, None
+    verdicts = {}                                  # the first wrong one in backward order is "first"
     for node in reversed(order):
         if node.name in learner:
             right = _matches(learner[node.name], reference.get(id(node), np.zeros_like(node.data)))
-            verdicts[id(node)] = "ok" if right else "wrong"
-            if not right and first is None:
-                first = verdicts[id(node)] = "first"
+            verdicts[id(node)] = "ok" if right else ("wrong" if "first" in verdicts.values() else "first")
     return ((lambda node: learner.get(node.name)), (lambda node, k: None),
             (lambda node: verdicts.get(id(node), "")))
 
 
-def _check_grads(grads):
-    if grads is None:
-        return None
-    if not hasattr(grads, "items"):
-        raise TypeError(f"grads must map names to gradients, like {{'x': -4.0}}; got {type(grads).__name__}")
-    return dict(grads)
-
-
 def _matches(mine, reference):
     try:
-        mine = np.asarray(mine, dtype=np.float64)
+        return close(np.asarray(mine, dtype=np.float64), reference)
     except (TypeError, ValueError):
         return False
-    if mine.shape != reference.shape or not np.all(np.isfinite(mine)):
-        return False
-    return bool(np.allclose(mine, reference, rtol=1e-6, atol=1e-9))
-
-
-def _check_gradients(gradients, order):
-    """Return gradients (what root.gradients() returns), or raise a TypeError saying what it must be."""
-    if gradients is None:
-        return None
-    if not isinstance(gradients, dict) or not all(isinstance(key, int) for key in gradients):
-        raise TypeError("gradients must be what root.gradients() returns (for your own gradients "
-                        f"by name, use grads=), got {type(gradients).__name__} {gradients!r:.40}")
-    if id(order[-1]) not in gradients:                       # the root always has its seed
-        raise ValueError("gradients belong to another graph: pass root.gradients() of the Value you draw")
-    return gradients
 
 
 def _check_gates(nodes, in_graph, what):

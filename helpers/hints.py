@@ -1,7 +1,7 @@
 """Hints revealed one at a time: a button that shows the next hint on each click."""
 import ipywidgets as widgets
 
-from helpers.widget_text import StaticText, inline_html, short
+from helpers.widget_text import StaticText, button, inline_html, short
 
 __all__ = ["hints", "Hints"]
 
@@ -11,31 +11,25 @@ class Hints(StaticText, widgets.VBox):
 
     def __init__(self, texts):
         self.texts = tuple(texts)
-        self.revealed = 0
-        self.button = widgets.Button(description=self._label(), icon="lightbulb-o",
-                                     tooltip="Reveal the next hint",
-                                     layout=widgets.Layout(width="auto"))
-        self.button.on_click(lambda _button: self.reveal())
-        self.shown = widgets.VBox([])
+        self.shown = widgets.VBox([])                      # the hints revealed so far
+        self.button = button(self._label(), "Reveal the next hint", self.reveal, icon="lightbulb-o")
         super().__init__([self.button, self.shown])
 
     def _label(self):
-        n = len(self.texts)
-        if self.revealed >= n:
+        n, revealed = len(self.texts), len(self.shown.children)
+        if revealed >= n:
             return f"All {n} hints shown" if n > 1 else "The hint is shown"
-        return f"Show a hint ({self.revealed + 1} of {n})"
+        return f"Show a hint ({revealed + 1} of {n})"
 
     def reveal(self):
         """Show the next hint; return its text (None when every hint is already shown)."""
-        if self.revealed >= len(self.texts):
+        k, n = len(self.shown.children), len(self.texts)
+        if k >= n:
             return None
-        text = self.texts[self.revealed]
-        self.revealed += 1
-        prefix = f"<b>Hint {self.revealed} of {len(self.texts)}:</b> "
-        self.shown.children = self.shown.children + (widgets.HTML(prefix + inline_html(text)),)
+        self.shown.children += (widgets.HTML(f"<b>Hint {k + 1} of {n}:</b> " + inline_html(self.texts[k])),)
         self.button.description = self._label()
-        self.button.disabled = self.revealed >= len(self.texts)
-        return text
+        self.button.disabled = k + 1 >= n
+        return self.texts[k]
 
     def text(self):
         """Return the plain-text version: how many hints there are (none of them revealed)."""

@@ -14,6 +14,7 @@ All text is escaped here: XML-special characters and control characters in
 names can never break the SVG.
 """
 import re
+from collections import Counter
 
 from helpers.engine import broadcast_axes
 from helpers.ops import label as op_label
@@ -38,10 +39,7 @@ class Picture:
     def __init__(self, root, order, *, grad, share, verdict, highlight, colours, title):
         self.root, self.order = root, order
         self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
-        self.uses = {}
-        for node in order:
-            for parent in node.inputs:
-                self.uses[id(parent)] = self.uses.get(id(parent), 0) + 1
+        self.uses = Counter(id(parent) for node in order for parent in node.inputs)     # wires out of each node
         self.grad, self.share, self.verdict = grad, share, verdict
         self.highlight, self.colours, self.title = highlight, colours, title
         self.full = False                        # True: every node drawn, however many
@@ -64,10 +62,7 @@ def dot_source(picture, rankdir="LR", same_rank=None):
     """
     style = picture.style()
     lines = _header(picture, rankdir, style)
-    if style == "tables":
-        body = _tables(picture, rankdir)
-    else:
-        body = _circuit(picture) if style == "circuit" else _summary(picture)
+    body = {"circuit": _circuit, "tables": _tables, "summary": _summary}[style](picture, rankdir)
     if same_rank:
         body.append("{rank=same; " + "; ".join(picture.ids[id(node)] for node in same_rank) + "}")
     return "digraph {\n" + "".join(f"\t{line}\n" for line in lines + body) + "}\n"
@@ -108,18 +103,14 @@ def _attrs(**attrs):
     return "[" + " ".join(f'{key}="{value}"' for key, value in attrs.items()) + "]"
 
 
-def _escape(text):
-    return clean(text).replace("\\", "\\\\").replace('"', '\\"')
-
-
 def _label(*lines):
-    """Return a DOT label of the given lines (None and "" left out), each centred."""
-    return "\\n".join(_escape(line) for line in lines if line)
+    """Return a DOT label of the given lines (None and "" left out), each centred, escaped."""
+    return "\\n".join(clean(line).replace("\\", "\\\\").replace('"', '\\"') for line in lines if line)
 
 
 def _record(text):
     """Return text safe inside one field of a record label."""
-    return "".join("\\" + c if c in "{}|<>" else c for c in _escape(text))
+    return "".join("\\" + c if c in "{}|<>" else c for c in _label(text))
 
 
 def _header(picture, rankdir, style):
@@ -148,9 +139,12 @@ def _broadcast_note(parent, node, with_grad):
     return f"broadcast along {where}" + ("; ∇ summed" if with_grad else "")
 
 
-def _wrong_attrs(picture):
+def _first_wrong(picture, node, **changes):
+    """Return the attributes that mark the first wrong gradient: dashed, in its own colour ({} for others)."""
+    if picture.verdict(node) != "first":
+        return {}
     colour = picture.colours["wrong"]
-    return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed"}
+    return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed", **changes}
 
 
 def colour_svg(svg, colours):
@@ -167,7 +161,8 @@ def colour_svg(svg, colours):
 
 # ---------------------------------------------------------------- circuit: numbers on wires
 
-def _circuit(picture):
+def _circuit(picture, rankdir):
+    """Return DOT lines for a graph of single numbers (the same in either direction): gates, wires, forks."""
     lines = []
     for node in picture.order:
         lines.append(_circuit_node(picture, node))
@@ -179,10 +174,7 @@ def _circuit(picture):
             lines.append(f"{nid}_fork {_attrs(label='', shape='point', width='0.08')}")
             lines.append(f"{nid} -> {nid}_fork {_attrs(label=label, arrowhead='none')}")
     root, out = picture.root, picture.ids[id(picture.root)]
-    end = {"label": _label((root.name or "out") + picture.mark(root)), "shape": "plaintext"}
-    if picture.verdict(root) == "first":
-        end.update(_wrong_attrs(picture), shape="box")
-    lines.append(f"{out}_out {_attrs(**end)}")
+    lines.append(f"{out}_out {_attrs(**_plain(picture, root, root.name or 'out'))}")
     lines.append(f"{out} -> {out}_out {_attrs(label=_wire(root.data, picture.grad(root)))}")
     return lines
 
@@ -190,23 +182,24 @@ def _circuit(picture):
 def _circuit_node(picture, node):
     nid, colours = picture.ids[id(node)], picture.colours
     if not node.inputs:
-        attrs = {"label": _label((node.name or format_number(node.data)) + picture.mark(node)),
-                 "shape": "plaintext"}
-        if picture.verdict(node) == "first":
-            attrs.update(_wrong_attrs(picture), shape="box")
-        return f"{nid} {_attrs(**attrs)}"
+        return f"{nid} {_attrs(**_plain(picture, node, node.name or format_number(node.data)))}"
     attrs = {"label": _label(op_label(node)), "shape": "circle", "style": "filled",
              "fillcolor": colours["gate"], "margin": "0.02"}
     if node.name and picture.uses.get(id(node), 0) == 0 and node is not picture.root:
         attrs["xlabel"] = _label(node.name)
-    if picture.verdict(node) == "first":
-        attrs.update(_wrong_attrs(picture), style="filled,dashed",
-                     xlabel=_label((node.name or op_label(node)) + picture.mark(node)))
+    attrs.update(_first_wrong(picture, node, style="filled,dashed",
+                              xlabel=_label((node.name or op_label(node)) + picture.mark(node))))
     if node is picture.highlight:                               # shape, words and colour, not colour alone
         attrs.update(label=_label(op_label(node), HIGHLIGHT_WORD), shape="doublecircle", penwidth="2.5",
                      fillcolor=colours["highlight_fill"], color=colours["highlight"],
                      fontcolor=colours["highlight"])
     return f"{nid} {_attrs(**attrs)}"
+
+
+def _plain(picture, node, text):
+    """Return the attributes of an input, or of the output's name: plain text, boxed if it is the first wrong."""
+    return {"label": _label(text + picture.mark(node)), "shape": "plaintext",
+            **_first_wrong(picture, node, shape="box")}
 
 
 def _circuit_wire(picture, node, k, parent):
@@ -225,40 +218,30 @@ def _circuit_wire(picture, node, k, parent):
 # ---------------------------------------------------------------- tables: one box per value
 
 def _tables(picture, rankdir):
-    member, boxes = _layer_lines(picture, rankdir)
+    layer_of = {id(gate): layer for layer in picture.layers for gate in layer}
+
+    def box(node):                               # the box a value is drawn in: its own, or its layer's
+        return picture.ids[id(layer_of[id(node)][-1] if id(node) in layer_of else node)]
     lines = []
     for node in picture.order:
-        if id(node) in member:
-            lines += ([boxes[id(node)]] if id(node) in boxes else []) + _layer_wires(picture, node, member)
-            continue
-        nid = picture.ids[id(node)]
-        attrs = {"label": _value_record(picture, node, rankdir), "shape": "record", "margin": "0.04,0.02"}
-        if picture.verdict(node) == "first":
-            attrs.update(_wrong_attrs(picture))
-        if node is picture.highlight:
-            attrs.update(color=picture.colours["highlight"], penwidth="3", style="filled",
-                         fillcolor=picture.colours["highlight_fill"])
-        lines.append(f"{nid} {_attrs(**attrs)}")
+        layer = layer_of.get(id(node), ())
+        if not layer:
+            attrs = {"label": _value_record(picture, node, rankdir), "shape": "record", "margin": "0.04,0.02",
+                     **_first_wrong(picture, node)}
+            if node is picture.highlight:
+                attrs.update(color=picture.colours["highlight"], penwidth="3", style="filled",
+                             fillcolor=picture.colours["highlight_fill"])
+            lines.append(f"{box(node)} {_attrs(**attrs)}")
+        elif node is layer[-1]:
+            lines.append(f"{box(node)} {_attrs(**_layer_box(picture, layer, rankdir))}")
         for parent in node.inputs:
+            if parent in layer:
+                continue
             note = _broadcast_note(parent, node, picture.grad(parent) is not None)
             attrs = {"label": _label(NOTE + note)} if note else {}
             if node is picture.highlight:
                 attrs.update(color=picture.colours["highlight"], penwidth="2.5")
-            source = member[id(parent)][-1] if id(parent) in member else parent
-            lines.append(f"{picture.ids[id(source)]} -> {nid}" + (f" {_attrs(**attrs)}" if attrs else ""))
-    return lines
-
-
-def _layer_wires(picture, node, member):
-    """Return the wires into a layer box from outside the layer (its input, W and b)."""
-    layer, lines = member[id(node)], []
-    box = picture.ids[id(layer[-1])]
-    for parent in node.inputs:
-        if parent in layer:
-            continue
-        source = member[id(parent)][-1] if id(parent) in member else parent
-        note = _broadcast_note(parent, node, picture.grad(parent) is not None)
-        lines.append(f"{picture.ids[id(source)]} -> {box}" + (f" {_attrs(label=_label(NOTE + note))}" if note else ""))
+            lines.append(f"{box(parent)} -> {box(node)}" + (f" {_attrs(**attrs)}" if attrs else ""))
     return lines
 
 
@@ -268,19 +251,13 @@ def _value_record(picture, node, rankdir, title=None):
     The grid is built column by column so that rows line up: one column of
     marks (blank beside values, ∇ beside gradients), then one per array column.
     """
-    values = preview(node.data)
-    grad = picture.grad(node)
-    grads = preview(grad) if grad is not None else []
-    rows = [("", row) for row in values] + [(GRAD_MARK if k == 0 else " ", row) for k, row in enumerate(grads)]
-    width = max(len(row) for _, row in rows)
-    columns = ["{" + "|".join(_record(mark) if mark.strip() else " " for mark, _ in rows) + "}"]
-    for c in range(width):
-        cells = []
-        for mark, row in rows:
-            text = row[c] if c < len(row) else ""
-            cells.append(_record((GRAD if mark else VALUE) + text) if text else " ")
-        columns.append("{" + "|".join(cells) + "}")
-    body = "{" + "|".join(columns) + "}"
+    rows = [(" ", VALUE, row) for row in preview(node.data)]
+    if picture.grad(node) is not None:
+        rows += [(GRAD_MARK if k == 0 else " ", GRAD, row) for k, row in enumerate(preview(picture.grad(node)))]
+    columns = [[_record(mark) for mark, _, _ in rows]]
+    for c in range(max(len(row) for _, _, row in rows)):
+        columns.append([_record(colour + row[c]) if c < len(row) and row[c] else " " for _, colour, row in rows])
+    body = "{" + "|".join("{" + "|".join(column) + "}" for column in columns) + "}"
     label = _record(title or _table_title(picture, node)) + "|" + body
     return "{" + label + "}" if rankdir == "TB" else label
 
@@ -316,8 +293,7 @@ def find_layers(picture):
     for node in picture.order:
         if node.op != "matmul" or node.inputs[1].inputs or picture.uses.get(id(node)) != 1:
             continue
-        users = [user for user in picture.order if node in user.inputs]
-        add = users[0]
+        add = next(user for user in picture.order if node in user.inputs)
         bias = add.inputs[1] if add.inputs[0] is node else add.inputs[0]
         if add.op != "add" or bias.inputs or bias is node:
             continue
@@ -330,8 +306,8 @@ def find_layers(picture):
     return layers
 
 
-def _layer_record(picture, layer, number, rankdir):
-    """Return the record label of a collapsed layer: its formula, then its output's values and ∇ rows."""
+def _layer_box(picture, layer, rankdir):
+    """Return the attributes of a collapsed layer's box: its formula, then its output's values and ∇ rows."""
     matmul, add = layer[0], layer[1]
     x, w = matmul.inputs
     bias = add.inputs[1] if add.inputs[0] is matmul else add.inputs[0]
@@ -339,22 +315,10 @@ def _layer_record(picture, layer, number, rankdir):
     if len(layer) == 3:
         formula = f"{op_label(layer[2])}({formula})"
     out = layer[-1]
-    title = f"layer {number}: {formula} → {(out.name + '  ') if out.name else ''}{_shape(out)}{picture.mark(out)}"
-    return _value_record(picture, out, rankdir, title=title)
-
-
-def _layer_lines(picture, rankdir):
-    """Return {id(gate): the layer it belongs to} and {id(last gate): the DOT line of its layer's box}."""
-    member, lines = {}, {}
-    for number, layer in enumerate(picture.layers, 1):
-        for gate in layer:
-            member[id(gate)] = layer
-        attrs = {"label": _layer_record(picture, layer, number, rankdir), "shape": "record",
-                 "style": "rounded,filled", "fillcolor": "#f7f7f7", "penwidth": "1.5"}
-        if any(gate is picture.highlight for gate in layer):
-            attrs.update(color=picture.colours["highlight"], penwidth="3")
-        lines[id(layer[-1])] = f"{picture.ids[id(layer[-1])]} {_attrs(**attrs)}"
-    return member, lines
+    title = (f"layer {picture.layers.index(layer) + 1}: {formula} → {(out.name + '  ') if out.name else ''}"
+             f"{_shape(out)}{picture.mark(out)}")
+    return {"label": _value_record(picture, out, rankdir, title=title), "shape": "record",
+            "style": "rounded,filled", "fillcolor": "#f7f7f7", "penwidth": "1.5"}
 
 
 # ---------------------------------------------------------------- summary: a big graph in a few boxes
@@ -362,16 +326,11 @@ def _layer_lines(picture, rankdir):
 SUMMARY_BANDS = 8
 
 
-def _depths(order):
-    depth = {}
-    for node in order:
-        depth[id(node)] = 1 + max((depth[id(p)] for p in node.inputs), default=-1)
-    return depth
-
-
 def _bands(picture):
     """Return [(first depth, last depth, gates)]: the gates grouped by depth into a few bands."""
-    depth = _depths(picture.order)
+    depth = {}
+    for node in picture.order:
+        depth[id(node)] = 1 + max((depth[id(p)] for p in node.inputs), default=-1)
     deepest = max(depth.values())
     per_band = max(1, -(-deepest // SUMMARY_BANDS))
     bands = {}
@@ -381,17 +340,15 @@ def _bands(picture):
     return [(band * per_band + 1, min((band + 1) * per_band, deepest), nodes) for band, nodes in sorted(bands.items())]
 
 
-def _summary(picture):
-    """Return DOT lines for a big graph: its inputs, its gates in bands by depth, its output."""
+def _summary(picture, rankdir):
+    """Return DOT lines for a big graph (the same in either direction): inputs, gates in bands by depth, output."""
     inputs = [node for node in picture.order if not node.inputs]
     constants = sum(node.constant for node in inputs)
     label = _label(f"{len(inputs):,} inputs", f"({constants:,} of them constants)")
     lines = [f"inputs {_attrs(shape='box', style='rounded', label=label)}"]
     previous = "inputs"
     for k, (first, last, nodes) in enumerate(_bands(picture)):
-        counts = {}
-        for node in nodes:
-            counts[op_label(node)] = counts.get(op_label(node), 0) + 1
+        counts = Counter(op_label(node) for node in nodes)
         what = ", ".join(f"{n:,} × {op}" for op, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
         where = f"depth {first}" if first == last else f"depths {first}–{last}"
         label = _label(f"{len(nodes):,} gates at {where}", what)

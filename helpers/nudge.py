@@ -11,7 +11,7 @@ import ipywidgets as widgets
 
 from helpers.draw import draw
 from helpers.engine import Value
-from helpers.widget_text import StaticText, short
+from helpers.widget_text import StaticText, button, short
 
 __all__ = ["nudge", "Nudge"]
 
@@ -21,10 +21,7 @@ MAX_DECIMALS = 6
 
 def _number(x, decimals=4, *, sign=False):
     """Return x with a fixed number of decimals and a true minus sign (never "−0.0000")."""
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    text = f"{x:+.{decimals}f}" if sign else f"{x:.{decimals}f}"
+    text = f"{float(x):+.{decimals}f}" if sign else f"{float(x):.{decimals}f}"
     if set(text) <= set("+-0."):
         text = text.replace("-", "+" if sign else "")           # no "−0.00"
     return text.replace("-", "−")
@@ -48,7 +45,7 @@ def _plain_number(x, what):
 
 
 def _evaluate(build, values):
-    """Return (f, {name: ∂f/∂name}) of build(**values), from fresh Values (nothing else is touched)."""
+    """Return (f, {name: ∂f/∂name}) of build(**values): f the output Value, made from fresh input Values."""
     inputs = {name: Value(value, name=name) for name, value in values.items()}
     call = f"build({', '.join(f'{name}=Value(…)' for name in inputs)})"
     try:
@@ -62,8 +59,7 @@ def _evaluate(build, values):
     if out.data.size != 1:
         raise ValueError(f"{call} returned a Value of shape {out.shape}; nudge needs one number as output")
     grads = out.gradients()
-    return out.item(), {name: float(grads[id(v)].item()) if id(v) in grads else 0.0
-                        for name, v in inputs.items()}
+    return out, {name: float(grads[id(v)].item()) if id(v) in grads else 0.0 for name, v in inputs.items()}
 
 
 class Nudge(StaticText, widgets.VBox):
@@ -76,14 +72,9 @@ class Nudge(StaticText, widgets.VBox):
     def __init__(self, build, point, *, h, step, span, graph, name):
         self.build, self.name, self.step, self.h = build, name, step, h
         self.start = dict(point)
-        self.decimals = {}
-        for key, x0 in self.start.items():
-            places = [_decimals(x0), _decimals(step), _decimals(h), _decimals(span)]
-            if places[0] is None:
-                raise ValueError(f"point[{key!r}] = {x0!r} has more than {MAX_DECIMALS} decimals; "
-                                 "round it so a slider can show it exactly")
-            self.decimals[key] = max(places)
-        self.f0, self.d0 = _evaluate(build, self.start)
+        self.decimals = {key: max(_decimals(x) for x in (x0, step, h, span)) for key, x0 in self.start.items()}
+        out, self.d0 = _evaluate(build, self.start)
+        self.f0 = out.item()
         self.sliders = {}
         for key, x0 in self.start.items():
             d = self.decimals[key]
@@ -92,10 +83,8 @@ class Nudge(StaticText, widgets.VBox):
                 description=key, readout_format=f".{d}f", continuous_update=not graph,
                 layout=widgets.Layout(width="min(32em, 100%)"))
             self.sliders[key].observe(lambda _change, key=key: self._moved(key), names="value")
-        self.reset_button = widgets.Button(description=f"Back to h = {_number(h, max(self.decimals.values()))}",
-                                           tooltip="Put every slider back at its starting nudge",
-                                           layout=widgets.Layout(width="auto"))
-        self.reset_button.on_click(lambda _button: self.reset())
+        self.reset_button = button(f"Back to h = {_number(h, max(self.decimals.values()))}",
+                                   "Put every slider back at its starting nudge", self.reset)
         self.table_html = widgets.HTML()
         self.graph = widgets.HTML() if graph else None
         parts = [*self.sliders.values(), self.reset_button, self.table_html]
@@ -131,18 +120,16 @@ class Nudge(StaticText, widgets.VBox):
         nudged together (when there are several).
         """
         values, nudges = self.values(), self.nudges()
-        rows = []
-        for key in self.start:
-            alone = dict(self.start, **{key: values[key]})
-            exact = _evaluate(self.build, alone)[0]
-            linear = self.f0 + nudges[key] * self.d0[key]
-            rows.append({"label": f"{key} only", "h": {key: nudges[key]}, "exact": exact,
-                         "linear": linear, "gap": exact - linear})
+        groups = [(f"{key} only", [key]) for key in self.start]
         if len(self.start) > 1:
-            exact = _evaluate(self.build, values)[0]
-            linear = self.f0 + sum(nudges[key] * self.d0[key] for key in self.start)
-            rows.append({"label": "all together" if len(self.start) > 2 else " and ".join(self.start) + " together",
-                         "h": dict(nudges), "exact": exact, "linear": linear, "gap": exact - linear})
+            groups.append(("all together" if len(self.start) > 2 else " and ".join(self.start) + " together",
+                           list(self.start)))
+        rows = []
+        for label, keys in groups:
+            exact = _evaluate(self.build, dict(self.start, **{key: values[key] for key in keys}))[0].item()
+            linear = self.f0 + sum(nudges[key] * self.d0[key] for key in keys)
+            rows.append({"label": label, "h": {key: nudges[key] for key in keys}, "exact": exact,
+                         "linear": linear, "gap": exact - linear})
         return rows
 
     def _h_text(self, hs):
@@ -175,13 +162,11 @@ class Nudge(StaticText, widgets.VBox):
             self.graph.value = self._svg()
 
     def _svg(self):
-        inputs = {key: Value(value, name=key) for key, value in self.values().items()}
-        out = self.build(**inputs)
+        out = _evaluate(self.build, self.values())[0]
         if not out.name:
             out.name = self.name
-        out.backward()
         try:
-            return draw(out).svg()
+            return draw(out, gradients=out.gradients()).svg()
         except (RuntimeError, OSError) as error:
             return f"<pre>{html.escape(str(error))}</pre>"
 
@@ -241,8 +226,10 @@ def nudge(build, point, *, h=0.1, step=0.01, span=1.0, graph=False, name="f"):
                              "the slider could not show it")
     if abs(h) > span:
         raise ValueError(f"h = {h:g} lies outside the sliders' range ±{span:g}; choose |h| ≤ span")
-    if _decimals(step) is None:
-        raise ValueError(f"step = {step!r} has more than {MAX_DECIMALS} decimals")
+    for what, x in [*((f"point[{key!r}]", x0) for key, x0 in clean.items()), ("step", step)]:
+        if _decimals(x) is None:
+            raise ValueError(f"{what} = {x!r} has more than {MAX_DECIMALS} decimals; "
+                             "round it so a slider can show it exactly")
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {short(name)}")
     return Nudge(build, clean, h=h, step=step, span=span, graph=bool(graph), name=name)

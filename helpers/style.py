@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ["PALETTES", "set_palette", "palette", "format_number", "describe", "preview", "clean"]
+__all__ = ["PALETTES", "set_palette", "colours", "format_number", "describe", "preview", "clean"]
 
 PALETTES = {
     # forward values green, gradients red (as in the CS231n circuit pictures); a wrong
@@ -31,19 +31,16 @@ _current = {"palette": "default"}
 
 def set_palette(name):
     """Use palette ``name`` ("default" or "colorblind") for every drawing from now on."""
-    _current["palette"] = check_palette(name)
+    colours(name)
+    _current["palette"] = name
 
 
-def check_palette(name):
-    """Return ``name`` if it is a palette's name, else raise a ValueError listing the palettes."""
+def colours(name=None):
+    """Return the colours of palette ``name`` (default: the one in use); a ValueError lists the palettes."""
+    name = name or _current["palette"]
     if name not in PALETTES:
         raise ValueError(f"unknown palette {name!r}: must be one of {', '.join(map(repr, PALETTES))}")
-    return name
-
-
-def palette():
-    """Return the name of the palette drawings use now."""
-    return _current["palette"]
+    return PALETTES[name]
 
 
 def format_number(x, *, digits=3):

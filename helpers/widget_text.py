@@ -7,12 +7,21 @@ compare, so it must be short and the same on every run.
 import html
 import re
 
-__all__ = ["StaticText", "short", "inline_html"]
+import ipywidgets as widgets
+
+__all__ = ["StaticText", "short", "inline_html", "button"]
 
 
 def short(obj, limit=40):
     text = repr(obj)
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def button(description, tooltip, action, **options):
+    """Return a button as wide as its words that calls ``action()`` when clicked."""
+    made = widgets.Button(description=description, tooltip=tooltip, layout=widgets.Layout(width="auto"), **options)
+    made.on_click(lambda _button: action())
+    return made
 
 
 def inline_html(text):
