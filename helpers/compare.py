@@ -30,7 +30,8 @@ import numpy as np
 from helpers.engine import Value, unbroadcast
 from helpers.feedback import NotAttempted, Wrong
 
-__all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_numbers", "expect", "expect_all", "in_order", "close", "RTOL", "ATOL"]
+__all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_numbers", "expect", "expect_all",
+           "in_order", "close", "RTOL", "ATOL"]
 
 RTOL, ATOL = 1e-6, 1e-9
 
@@ -284,8 +285,8 @@ def _upstream(a, got, expected):
         return None
     upstream, local = np.asarray(a.upstream, dtype=np.float64), a.local
     if same_numbers(got, upstream):
-        return (f"{a.name} is the upstream gradient passed on unchanged: the local gradient is missing (only an add "
-                "gate passes its upstream gradient on as it is)")
+        return (f"{a.name} is the upstream gradient passed on unchanged: the local gradient is missing (only an "
+                "add gate passes its upstream gradient on as it is)")
     if local is None and upstream.shape == expected.shape and np.all(np.abs(upstream) > 1e-12):
         local = expected / upstream
     if same_numbers(got, local):
@@ -307,8 +308,8 @@ def _axes_diagnosis(a, got, expected):
     if extra:
         text += f": keep {_axes(extra, labels)} — {var} has its own entry for each position along it"
     if missing:
-        them = "it" if len(missing) == 1 else "them"
-        text += f"{';' if extra else ':'} also sum over {_axes(missing, labels)} — {var} was copied along {them} too"
+        them = f"{_axes(missing, labels)} — {var} was copied along {'it' if len(missing) == 1 else 'them'} too"
+        text += f"{';' if extra else ':'} also sum over {them}"
     return text
 
 

@@ -46,11 +46,10 @@ import functools
 import inspect
 import linecache
 import os
+import re
 import sysconfig
-import tokenize
 import warnings
 from dataclasses import dataclass, field
-from io import StringIO
 
 import numpy as np
 
@@ -123,22 +122,17 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
         raise NotAttempted
     if not callable(fn):
         raise Wrong(f"{name} should be a function (def {name}(...): ...), got {_kind(fn)}")
-    given = _copies(args)
+    given = _copies(args)                                        # (exercise() keeps numpy's warnings away)
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        try:
             out = fn(*given)
-    except Wrong:
-        raise
+        except (Wrong, NotAttempted):
+            raise
+        except Exception as error:                               # the learner's code failed: say how
+            LearnerError.of(error).raise_for(name, shapes, hint)
     except NotAttempted:
         _raise_if_unfinished(fn, name, uses)
         raise
-    except Exception as error:                                   # the learner's code failed: say how
-        try:
-            LearnerError.of(error).raise_for(name, shapes, hint)
-        except NotAttempted:
-            _raise_if_unfinished(fn, name, uses)
-            raise
     _unchanged(fn, name, args, given, parts or {})
     results = _unpack(name, out, tuple(returns), keyed)
     if any(is_placeholder(value) for value in results.values()):
@@ -216,24 +210,22 @@ def _how(before, after):
 
 def _first_change(before, after, path=()):
     """Return the path (tuple of keys) to the first array that differs, or None when nothing changed."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        for key in before:
-            found = _first_change(before[key], after.get(key), path + (key,))
-            if found is not None:
-                return found
-        return None
-    if isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
-        for k, (b, a) in enumerate(zip(before, after)):
-            found = _first_change(b, a, path + (k,))
-            if found is not None:
-                return found
-        return None
-    if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
-        return None if isinstance(after, (int, float)) and (after is before or after == before) else path
     if isinstance(before, np.ndarray):
         same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
             before, after, equal_nan=before.dtype.kind == "f")
         return None if same else path
+    if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
+        return None if isinstance(after, (int, float)) and (after is before or after == before) else path
+    if isinstance(before, dict) and isinstance(after, dict):
+        pairs = ((key, before[key], after.get(key)) for key in before)
+    elif isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
+        pairs = zip(range(len(before)), before, after)
+    else:
+        return None
+    for key, b, a in pairs:
+        found = _first_change(b, a, path + (key,))
+        if found is not None:
+            return found
     return None
 
 
@@ -288,7 +280,6 @@ class LearnerError:
     line: int | None = None                      # the learner's failing line, and its code
     code: str = ""
     missing: str | None = None                   # the name a NameError / AttributeError is about
-    unbound: bool = False                        # the name is local but not assigned yet
     placeholders: tuple = ()                     # names on that line that still hold `...`
     shapes: dict = field(default_factory=dict)   # arrays on that line (self.W included): name -> shape
     outside: tuple = ()                          # arrays on that line read from outside the function (globals)
@@ -306,7 +297,6 @@ class LearnerError:
             kind=type(error).__name__, text=str(error), line=line, code=code,
             missing=_unbound(code, used, frame) if isinstance(error, UnboundLocalError) else
             getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
-            unbound=isinstance(error, UnboundLocalError),
             placeholders=tuple(n for n in used if local.get(n, None) is ...),
             shapes={n: np.shape(v) for n, v in values.items() if isinstance(v, np.ndarray)},
             outside=tuple(n for n, v in values.items()
@@ -330,15 +320,15 @@ class LearnerError:
             raise NotAttempted(f"{names} {'is' if one else 'are'} still `...` (the placeholder), but a line of "
                                f"{name} already computes with {'it' if one else 'them'}: fill in the lines in "
                                "order, then run this check again.")
-        about_shapes = self.axis is not None or (self.kind == "ValueError" and len(self.shapes) >= 2
-                                                 and _misfit(self.shapes, self.code))
-        wrong = Wrong(self.sentence(name, shapes) + (f". {hint}" if hint and about_shapes else ""))
+        misfit = self.kind == "ValueError" and len(self.shapes) >= 2 and _misfit(self.shapes, self.code)
+        sentence = self._misfit_sentence(name, shapes) if misfit else self.sentence(name)
+        wrong = Wrong(sentence + (f". {hint}" if hint and (misfit or self.axis is not None) else ""))
         wrong.error = self                                       # for a lesson that adds to the sentence
         raise wrong
 
-    def sentence(self, name, shapes=None):
+    def sentence(self, name):
         """Return the learner-facing sentence for this failure of ``name``."""
-        if self.unbound:
+        if self.kind == "UnboundLocalError":                     # the name is local but not assigned yet
             return (f"{name} uses {self.missing or 'a name'} before giving it a value{self.where}: compute it "
                     "on an earlier line (in a backward pass, a gradient is ready only after every gate that uses "
                     "it has run)")
@@ -350,23 +340,18 @@ class LearnerError:
         if self.axis is not None:
             axis, ndim = self.axis
             return f"{name} uses axis {axis}{self.where}, but that array has only {ndim} dimension{'s' * (ndim != 1)}"
-        if self.kind == "ValueError" and len(self.shapes) >= 2 and _misfit(self.shapes, self.code):
-            return self._misfit_sentence(name, shapes)
         if self.kind == "TypeError" and "^" in self.code:
             return f"{name} raised TypeError{self.where}: in Python a power is written ** (^ is bitwise xor)"
         if self.kind == "IndexError":
-            return f"{name} indexes past the end of an array{self.where}{self._shape_note()}"
+            there = ", ".join(f"{n} {s}" for n, s in self.shapes.items())
+            return f"{name} indexes past the end of an array{self.where}" + (f"; shapes there: {there}" if there else "")
         return f"{name} raised {self.kind}{self.where}: {self.text}"
-
-    def _shape_note(self):
-        return "; shapes there: " + ", ".join(f"{n} {s}" for n, s in self.shapes.items()) if self.shapes else ""
 
     def _misfit_sentence(self, name, shapes):
         there = ", ".join(f"{n} is {_dims(s)}" for n, s in self.shapes.items())
-        if "@" in self.code or "dot(" in self.code or "matmul" in self.code:
-            want = ""
-            if shapes:
-                want = " — and the result must be " + ", ".join(f"{n} {_dims(s)}" for n, s in shapes.items())
+        if _is_product(self.code):
+            want = ", ".join(f"{n} {_dims(s)}" for n, s in (shapes or {}).items())
+            want = f" — and the result must be {want}" if want else ""
             return (f"the shapes in a matrix product do not fit{self.where}: {there}. (a, b) @ (b, c) gives "
                     f"(a, c){want}: write the shapes down and find the operand order and the .T that fit")
         return (f"the shapes do not fit{self.where}: {there}. `*` and `+` work element by element and need "
@@ -377,9 +362,13 @@ def _dims(shape):
     return "×".join(map(str, shape)) if len(shape) > 1 else str(shape)
 
 
+def _is_product(code):
+    return "@" in code or "dot(" in code or "matmul" in code
+
+
 def _misfit(shapes, code):
     """Return True when the arrays on the failing line cannot all be combined as its operators need."""
-    if "@" in code or "dot(" in code or "matmul" in code:
+    if _is_product(code):
         return True
     try:
         np.broadcast_shapes(*shapes.values())
@@ -388,25 +377,16 @@ def _misfit(shapes, code):
     return False
 
 
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(\.[A-Za-z_]\w*)?")    # a name, and an attribute of it
+
+
 def _names_in(code):
     """Return the names used on one line of code, in order, without repeats: plain names, and `a.b` for an
     attribute of a plain name (``self.W``)."""
-    words = []
-    try:
-        for token in tokenize.generate_tokens(StringIO(code).readline):
-            words.append(token.string if token.type in (tokenize.NAME, tokenize.OP) else "")
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        pass
     names = []
-    for k, word in enumerate(words):
-        if not word.isidentifier():
-            continue
-        if k and words[k - 1] == ".":                            # an attribute: keep it only on a plain name
-            plain = k >= 2 and words[k - 2].isidentifier() and (k < 3 or words[k - 3] != ".")
-            word = f"{words[k - 2]}.{word}" if plain else None
-        if word and word not in names:
-            names.append(word)
-    return names
+    for base, attribute in _NAME.findall(code.split("#")[0]):
+        names += [base, base + attribute] if attribute else [base]
+    return list(dict.fromkeys(names))
 
 
 def _unbound(code, used, frame):
