@@ -380,11 +380,8 @@ def in_order(steps, *, order="backward"):
             todo.append(name)
         except Wrong as mistake:
             before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
-            if len(steps) == 1 or not (order or done):
-                where = ""
-            else:
-                where = f"first wrong one{f' in {order} order' if order else ''}{before}: "
-            raise Wrong(where + str(mistake)) from None
+            first = f"first wrong one{f' in {order} order' if order else ''}{before}: "
+            raise Wrong((first if len(steps) > 1 and (order or done) else "") + str(mistake)) from None
         else:
             done.append(name)
     if todo and not done:

@@ -73,17 +73,15 @@ def rel_error(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
+_BANDS = ((1e-7, "✓ good"), (1e-4, "~ fine only if f has kinks (relu, max, abs) here"),   # the table above
+         (1e-2, "✗ almost certainly wrong"), (np.inf, "✗ wrong"))
+
+
 def verdict(error):
     """Return the CS231n band for a relative error, in words and a symbol."""
     if not np.isfinite(error):
         return "✗ not a finite number"
-    if error <= 1e-7:
-        return "✓ good"
-    if error <= 1e-4:
-        return "~ fine only if f has kinks (relu, max, abs) here"
-    if error <= 1e-2:
-        return "✗ almost certainly wrong"
-    return "✗ wrong"
+    return next(says for limit, says in _BANDS if error <= limit)
 
 
 class GradcheckReport:

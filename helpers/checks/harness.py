@@ -122,10 +122,13 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
         raise NotAttempted
     if not callable(fn):
         raise Wrong(f"{name} should be a function (def {name}(...): ...), got {_kind(fn)}")
-    given = _copies(args)                                        # (exercise() keeps numpy's warnings away)
+    try:
+        given = copy.deepcopy(args)                              # the learner's function can never change ours
+    except Exception:                                            # an uncopyable argument: hand it over as is
+        given = args
     try:
         try:
-            out = fn(*given)
+            out = fn(*given)                                     # (exercise() keeps numpy's warnings away)
         except (Wrong, NotAttempted):
             raise
         except Exception as error:                               # the learner's code failed: say how
@@ -155,14 +158,6 @@ def _function_name(fn):
     qualname = getattr(fn, "__qualname__", "").rsplit("<locals>.", 1)[-1]
     parts = qualname.split(".")
     return qualname if qualname and all(part.isidentifier() for part in parts) else "your function"
-
-
-def _copies(args):
-    """Return deep copies of the arguments, so the learner's function can never change ours."""
-    try:
-        return copy.deepcopy(args)
-    except Exception:                                            # an uncopyable argument: hand it over as is
-        return args
 
 
 def _parameter_names(fn, count):
