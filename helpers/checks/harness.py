@@ -49,6 +49,7 @@ import os
 import re
 import sysconfig
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,7 +57,7 @@ import numpy as np
 from helpers.compare import Answer, expect_all, is_placeholder
 from helpers.feedback import NOT_ATTEMPTED, NotAttempted, Wrong, checker
 
-__all__ = ["exercise", "run", "Answer", "expect_all", "LearnerError", "Exercise", "REGISTRY"]
+__all__ = ["exercise", "run", "as_dict", "Answer", "expect_all", "LearnerError", "Exercise", "REGISTRY"]
 
 
 @dataclass(frozen=True)
@@ -232,14 +233,7 @@ def _unpack(name, out, returns, keyed=False):
     if out is ...:
         raise NotAttempted
     if keyed:
-        if not isinstance(out, dict):
-            raise Wrong(f"{name} should return a dict {{{', '.join(f'{r!r}: …' for r in returns)}}}, "
-                        f"got one {_kind(out)}")
-        missing = [key for key in returns if key not in out]
-        if missing:
-            raise Wrong(f"the dict {name} returns has no {', '.join(map(repr, missing))}: it needs every one of "
-                        f"{wanted}")
-        return {key: out[key] for key in returns}
+        return as_dict(f"{name}'s result", out, returns)
     if len(returns) == 1:
         if isinstance(out, tuple) and len(out) == 1:
             raise Wrong(f"{name} returned a tuple holding one value (a trailing comma?); return {wanted} itself")
@@ -251,6 +245,18 @@ def _unpack(name, out, returns, keyed=False):
         raise Wrong(f"{name} returned {len(out)} value{'s' * (len(out) != 1)}; it should return {len(returns)}: "
                     f"({wanted}), in that order")
     return dict(zip(returns, out))
+
+
+def as_dict(what, value, keys):
+    """Return {key: value[key]} for ``keys``, or raise NotAttempted (for `...`) or Wrong saying what ``value`` is."""
+    if value is ...:
+        raise NotAttempted
+    if not isinstance(value, Mapping):
+        raise Wrong(f"{what} should be a dict {{{', '.join(f'{k!r}: …' for k in keys)}}}, got one {_kind(value)}")
+    missing = [key for key in keys if key not in value]
+    if missing:
+        raise Wrong(f"{what} has no {', '.join(map(repr, missing))}: it needs every one of {', '.join(keys)}")
+    return {key: value[key] for key in keys}
 
 
 def _kind(obj):
