@@ -74,7 +74,7 @@ def rel_error(a, b):
 
 
 _BANDS = ((1e-7, "✓ good"), (1e-4, "~ fine only if f has kinks (relu, max, abs) here"),   # the table above
-         (1e-2, "✗ almost certainly wrong"), (np.inf, "✗ wrong"))
+          (1e-2, "✗ almost certainly wrong"), (np.inf, "✗ wrong"))
 
 
 def verdict(error):
@@ -88,7 +88,7 @@ class GradcheckReport:
     """One row per gradient: name, shape, relative error, verdict.  Shows itself as a table."""
 
     def __init__(self, rows):
-        self.rows = rows                                          # (name, shape, relative error, verdict), as text
+        self.rows = rows                                          # (name, shape, error, verdict, worst index)
 
     @property
     def ok(self):
@@ -96,7 +96,10 @@ class GradcheckReport:
         return all(row[3].startswith("✓") for row in self.rows)
 
     def __repr__(self):
-        table = [("gradient", "shape", "rel. error", "verdict"), *self.rows]
+        table = [("gradient", "shape", "rel. error", "verdict")]
+        for name, shape, error, says, worst in self.rows:
+            where = f" (worst at index {worst})" if worst is not None and not says.startswith("✓") else ""
+            table.append((name, str(shape), "—" if error is None else f"{error:.0e}", says + where))
         widths = [max(len(row[i]) for row in table) for i in range(3)]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3]
                          for row in table)
@@ -121,25 +124,22 @@ def gradcheck(f, inputs, analytic, *, h=1e-5):
             raise TypeError(f"gradcheck needs {what} as a dict of name -> array, got {type(mapping).__name__}")
     arrays = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
     rows = []
-    for name, given in analytic.items():
-        try:
-            mine = np.array(given, dtype=np.float64)
-        except (TypeError, ValueError):
-            mine = None
+    for name, mine in analytic.items():
         if name not in arrays:
-            rows.append((name, "?", "—", f"✗ no input called {name!r} (inputs: {', '.join(arrays)})"))
-        elif mine is None:
-            rows.append((name, "?", "—", f"✗ not an array of numbers ({type(given).__name__})"))
-        elif mine.shape != arrays[name].shape:
-            rows.append((name, str(mine.shape), "—", f"✗ shape {mine.shape}, but {name} has shape "
-                                                      f"{arrays[name].shape}"))
-        else:
-            numeric = numerical_gradient(lambda x: f(**{**arrays, name: x}), arrays[name], h=h)
-            errors = np.abs(mine - numeric) / np.maximum(1e-8, np.abs(mine) + np.abs(numeric))
-            error = float(np.max(errors)) if errors.size else 0.0
-            says = verdict(error)
-            if errors.ndim and not says.startswith("✓"):
-                worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(errors)), errors.shape))
-                says += f" (worst at index {worst})"
-            rows.append((name, str(mine.shape), f"{error:.0e}", says))
+            rows.append((name, "?", None, f"✗ no input called {name!r} (inputs: {', '.join(arrays)})", None))
+            continue
+        try:
+            mine = np.array(mine, dtype=np.float64)
+        except (TypeError, ValueError):
+            rows.append((name, "?", None, f"✗ not an array of numbers ({type(mine).__name__})", None))
+            continue
+        if mine.shape != arrays[name].shape:
+            rows.append((name, mine.shape, None, f"✗ shape {mine.shape}, but {name} has shape {arrays[name].shape}",
+                         None))
+            continue
+        numeric = numerical_gradient(lambda x: f(**{**arrays, name: x}), arrays[name], h=h)   # f of this input only
+        errors = np.abs(mine - numeric) / np.maximum(1e-8, np.abs(mine) + np.abs(numeric))
+        error = float(np.max(errors)) if errors.size else 0.0
+        worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else None
+        rows.append((name, mine.shape, error, verdict(error), tuple(int(i) for i in worst) if worst else None))
     return GradcheckReport(rows)
