@@ -157,22 +157,17 @@ def _raise_if_unfinished(fn, name, uses):
 def _function_name(fn):
     """Return the learner's name for ``fn`` ("affine_backward", "MatMul.forward"), or "your function"."""
     qualname = getattr(fn, "__qualname__", "").rsplit("<locals>.", 1)[-1]
-    parts = qualname.split(".")
-    return qualname if qualname and all(part.isidentifier() for part in parts) else "your function"
-
-
-def _parameter_names(fn, count):
-    """Return the learner's own names for the first ``count`` parameters, or arg 1, arg 2, …."""
-    try:
-        names = list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        names = []
-    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+    return qualname if qualname and all(map(str.isidentifier, qualname.split("."))) else "your function"
 
 
 def _unchanged(fn, name, originals, given, parts):
     """Raise Wrong naming the first argument the learner's function changed in place."""
-    for i, (label, before, after) in enumerate(zip(_parameter_names(fn, len(originals)), originals, given)):
+    try:
+        labels = list(inspect.signature(fn).parameters)          # the learner's own names, then argument 3, …
+    except (TypeError, ValueError):
+        labels = []
+    labels += [f"argument {i + 1}" for i in range(len(labels), len(originals))]
+    for i, (label, before, after) in enumerate(zip(labels, originals, given)):
         key = _first_change(before, after)
         if key is None:
             continue
@@ -261,9 +256,7 @@ def as_dict(what, value, keys):
 
 def _kind(obj):
     """Return a few words naming what ``obj`` is, without calling anything on it that could fail."""
-    if isinstance(obj, np.ndarray):
-        return f"array of shape {obj.shape}"
-    return type(obj).__name__
+    return f"array of shape {obj.shape}" if isinstance(obj, np.ndarray) else type(obj).__name__
 
 
 # ---------------------------------------------------------------- the learner's exception, as data
