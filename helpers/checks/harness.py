@@ -168,25 +168,20 @@ def _unchanged(fn, name, originals, given, parts):
         labels = []
     labels += [f"argument {i + 1}" for i in range(len(labels), len(originals))]
     for i, (label, before, after) in enumerate(zip(labels, originals, given)):
-        key = _first_change(before, after)
-        if key is None:
+        found = _first_change(before, after)
+        if found is None:
             continue
+        key, old, new = found
         where = label + "".join(f"[{k!r}]" for k in key)
         if key and i in parts and isinstance(key[0], int) and key[0] < len(parts[i]):
             where = f"{parts[i][key[0]]} ({where})"
         shared = (f" — even a copied container ({label}.copy(), dict({label})) shares its arrays with {label}"
-                  if key and isinstance(before, (dict, list)) and isinstance(_at(before, key), np.ndarray)
+                  if key and isinstance(before, (dict, list)) and isinstance(old, np.ndarray)
                   else "")
         raise Wrong(f"{name} changed {where} in place (with +=, -=, *= or an assignment into it; `a = b` does not "
                     f"copy){shared}"
-                    f"{_how(_at(before, key), _at(after, key))}; the caller may still need it, for example "
+                    f"{_how(old, new)}; the caller may still need it, for example "
                     "at a fork: compute a new array instead")
-
-
-def _at(obj, key):
-    for k in key:
-        obj = obj[k]
-    return obj
 
 
 def _how(before, after):
@@ -200,13 +195,14 @@ def _how(before, after):
 
 
 def _first_change(before, after, path=()):
-    """Return the path (tuple of keys) to the first array that differs, or None when nothing changed."""
+    """Return (path, before, after) for the first array that differs, path a tuple of keys; None if none did."""
     if isinstance(before, np.ndarray):
         same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
             before, after, equal_nan=before.dtype.kind == "f")
-        return None if same else path
+        return None if same else (path, before, after)
     if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
-        return None if isinstance(after, (int, float)) and (after is before or after == before) else path
+        same = isinstance(after, (int, float)) and (after is before or after == before)
+        return None if same else (path, before, after)
     if isinstance(before, dict) and isinstance(after, dict):
         pairs = ((key, before[key], after.get(key)) for key in before)
     elif isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
