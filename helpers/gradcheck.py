@@ -137,7 +137,7 @@ def gradcheck(f, inputs, analytic, *, h=1e-5):
             rows.append((name, mine.shape, None, f"✗ shape {mine.shape}, but {name} has shape {arrays[name].shape}",
                          None))
             continue
-        numeric = numerical_gradient(lambda x: f(**{**arrays, name: x}), arrays[name], h=h)   # f of this input only
+        numeric = numerical_gradient(lambda x: f(**{**arrays, name: x}), arrays[name], h=h)   # f of this input
         errors = np.abs(mine - numeric) / np.maximum(1e-8, np.abs(mine) + np.abs(numeric))
         error = float(np.max(errors)) if errors.size else 0.0
         worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else None

@@ -239,7 +239,7 @@ def _unpack(name, out, returns, keyed=False):
 
 
 def as_dict(what, value, keys):
-    """Return {key: value[key]} for ``keys``, or raise NotAttempted (for `...`) or Wrong saying what ``value`` is."""
+    """Return {key: value[key]} for ``keys``; raise NotAttempted for `...`, or Wrong saying what is amiss."""
     if value is ...:
         raise NotAttempted
     if not isinstance(value, Mapping):
@@ -334,7 +334,8 @@ class LearnerError:
             return f"{name} raised TypeError{self.where}: in Python a power is written ** (^ is bitwise xor)"
         if self.kind == "IndexError":
             there = ", ".join(f"{n} {s}" for n, s in self.shapes.items())
-            return f"{name} indexes past the end of an array{self.where}" + (f"; shapes there: {there}" if there else "")
+            there = f"; shapes there: {there}" if there else ""
+            return f"{name} indexes past the end of an array{self.where}{there}"
         return f"{name} raised {self.kind}{self.where}: {self.text}"
 
     def _misfit_sentence(self, name, shapes):
