@@ -22,6 +22,7 @@ a wrong axis, …) are passed in as ``mistakes``: a list of
 The learner's arrays are only ever read: every answer is copied first.
 """
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ import numpy as np
 from helpers.engine import Value, unbroadcast
 from helpers.feedback import NotAttempted, Wrong
 
-__all__ = ["Answer", "is_placeholder", "as_numbers", "expect", "expect_all", "in_order", "close", "RTOL", "ATOL"]
+__all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_numbers", "expect", "expect_all",
+           "in_order", "close", "RTOL", "ATOL"]
 
 RTOL, ATOL = 1e-6, 1e-9
 
@@ -52,6 +54,35 @@ def close(a, b):
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
 
 
+def numbers_or_none(answer, shape=None):
+    """Return ``answer`` as a float64 array (of ``shape``, when given), or None when it is not that."""
+    try:
+        array = np.asarray(answer, dtype=np.float64)
+    except Exception:                                            # ragged lists, objects, tensors that refuse
+        return None
+    return array if shape is None or array.shape == shape else None
+
+
+def same_numbers(answer, value):
+    """Return True when ``answer`` reads as numbers with the shape and values of ``value`` (None: no value)."""
+    got = numbers_or_none(answer)
+    if got is None or value is None:
+        return False
+    value = np.asarray(value, dtype=np.float64)
+    return got.shape == value.shape and close(got, value)
+
+
+_NOT_NUMBERS = (                                                 # (what an answer is, the sentence after its name)
+    (type(None), "is None — assign it a value (or add the missing `return`)"),
+    (Value, "is a Value from the engine; give its numbers instead (.grad or .data)"),
+    ((bool, np.bool_), "is True/False; it should be {want}: numbers, not a mask (.astype(float) turns a mask "
+                       "into 0s and 1s)"),
+    (Callable, "is a function; call it to get {want}"),
+    (dict, "is a dict; it should be {want}"),
+    ((set, frozenset), "is a set, which has no order; it should be {want}"),
+)
+
+
 def as_numbers(name, answer, shape=None):
     """Return ``answer`` as a fresh float64 array, or raise Wrong saying what it is instead.
 
@@ -60,39 +91,28 @@ def as_numbers(name, answer, shape=None):
     want = "a number" if shape in (None, ()) else f"an array of shape {shape}"
     if is_placeholder(answer):
         raise NotAttempted
-    if answer is None:
-        raise Wrong(f"{name} is None — assign it a value (or add the missing `return`)")
-    if isinstance(answer, Value):
-        raise Wrong(f"{name} is a Value from the engine; give its numbers instead (.grad or .data)")
     if isinstance(answer, (str, bytes)):
         raise Wrong(f"{name} is the text {answer!r:.40}; it should be {want}, not a string")
-    if isinstance(answer, (bool, np.bool_)) or (isinstance(answer, np.ndarray) and answer.dtype == bool):
-        raise Wrong(f"{name} is True/False; it should be {want}: numbers, not a mask (.astype(float) "
-                    "turns a mask into 0s and 1s)")
-    if callable(answer):
-        raise Wrong(f"{name} is a function; call it to get {want}")
-    if isinstance(answer, dict):
-        raise Wrong(f"{name} is a dict; it should be {want}")
-    if isinstance(answer, (set, frozenset)):
-        raise Wrong(f"{name} is a set, which has no order; it should be {want}")
+    kind = np.bool_() if isinstance(answer, np.ndarray) and answer.dtype == bool else answer   # a mask: True/False
+    for types, sentence in _NOT_NUMBERS:
+        if isinstance(kind, types):
+            raise Wrong(f"{name} {sentence.format(want=want)}")
     try:
-        if np.iscomplexobj(answer):
-            raise Wrong(f"{name} holds complex numbers; it should be real")
-        array = np.array(answer, dtype=np.float64)
-    except Wrong:
-        raise
+        array = np.array(answer, dtype=np.complex128 if np.iscomplexobj(answer) else np.float64)
     except Exception:                                            # ragged lists, objects, tensors that refuse
-        kind = type(answer).__name__
-        raise Wrong(f"{name} could not be read as numbers (got a {kind}); it should be {want}") from None
+        raise Wrong(f"{name} could not be read as numbers (got a {type(answer).__name__}); it should be {want}"
+                    ) from None
+    if np.iscomplexobj(array):
+        raise Wrong(f"{name} holds complex numbers; it should be real")
     if not np.all(np.isfinite(array)):
         bad = "nan" if np.any(np.isnan(array)) else "inf"
         raise Wrong(f"{name} contains {bad} — look for a division by zero, or log/sqrt of a bad number")
     return array
 
 
-def _shape_mistake(name, got, expected, unsummed, labels=()):
+def _shape_mistake(a, got, expected):
     """Explain why ``got`` has the wrong shape, naming the likely mistake."""
-    eshape, gshape = expected.shape, got.shape
+    name, eshape, gshape = a.name, expected.shape, got.shape
     if expected.ndim == 0 and got.size == 1:
         return f"{name} should be a single number, not an array or list holding one (use float(...))"
     if expected.ndim == 0:
@@ -108,15 +128,14 @@ def _shape_mistake(name, got, expected, unsummed, labels=()):
             return (f"{name} has the right numbers but shape {gshape} instead of {eshape}: it has an extra "
                     "size-1 axis — sum without keepdims=True (or drop the axis with .reshape)")
         return f"{name} has the right numbers in the wrong shape: expected {eshape}, got {gshape}"
-    if unsummed is not None and close(got, unsummed):
-        return _unsummed(name, gshape, eshape, _right_axes(expected, unsummed), labels)
-    if unsummed is not None:
-        found = _wrong_axes(got, unsummed)
-        if found is not None:
-            return _wrong_axes_sentence(name, found, _right_axes(expected, unsummed), eshape, labels)
+    if a.unsummed is not None and same_numbers(got, a.unsummed):
+        return _unsummed(name, gshape, eshape, _right_axes(expected, a.unsummed), a.labels)
+    found = _axes_diagnosis(a, got, expected)
+    if found:
+        return found
     try:
         if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
-            return _unsummed(name, gshape, eshape, _summed_axes(eshape, gshape), labels)
+            return _unsummed(name, gshape, eshape, _summed_axes(eshape, gshape), a.labels)
     except ValueError:
         pass
     if got.ndim != expected.ndim:
@@ -139,20 +158,6 @@ def _unsummed(name, gshape, eshape, axes, labels=()):
     keep = f", keeping {_axes(kept, labels)} as length 1 (keepdims=True)" if kept else ""
     return (f"{name} still has the broadcast shape {gshape}, but {var} has shape {eshape}: {var} was "
             f"copied along {ax} in the forward pass, so sum its gradient over {ax}{keep}")
-
-
-def _wrong_axes_sentence(name, found, right, eshape, labels=()):
-    """Say that ``name`` was summed over ``found`` where ``right`` are the axes it was broadcast along."""
-    var = _var(name)
-    text = (f"{name} is summed over the wrong axes: you summed over {_axes(found, labels)}, "
-            f"but {var} (shape {eshape}) was broadcast along {_axes(right, labels)}")
-    extra, missing = [a for a in found if a not in right], [a for a in right if a not in found]
-    if extra:
-        text += f": keep {_axes(extra, labels)} — {var} has its own entry for each position along it"
-    if missing:
-        them = "it" if len(missing) == 1 else "them"
-        text += f"{';' if extra else ':'} also sum over {_axes(missing, labels)} — {var} was copied along {them} too"
-    return text
 
 
 def _summed_axes(shape, big_shape):
@@ -196,7 +201,8 @@ class Answer:
     share) pairs when the variable feeds several gates, to name a gradient
     overwritten at a fork), ``n`` (the batch size, to name a missing 1/N) and
     ``labels`` (names of the axes, ("N", "C", "H", "W"), for sentences about them).
-    ``upstream_name`` names the upstream gradient in that message ("dout"), and
+    ``upstream_name`` names the upstream gradient in that message ("dout"),
+    ``what`` replaces "{name} is wrong" as the start of a generic message, and
     ``where`` says where in the computation the answer belongs ("stage (7)
     invden = 1 / den"), to start its message with.
     """
@@ -215,35 +221,39 @@ class Answer:
     upstream_name: str | None = None
     where: str | None = None
 
+    def __post_init__(self):
+        self.expected = np.asarray(self.expected, dtype=np.float64)
+        self.unsummed = None if self.unsummed is None else np.asarray(self.unsummed, dtype=np.float64)
 
-def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None, upstream=None, local=None,
-           shares=(), n=None, labels=(), upstream_name=None):
+
+def expect(name, answer, expected, **options):
     """Raise NotAttempted or Wrong unless ``answer`` matches ``expected``.
 
-    ``mistakes`` lists (value a mistake would give, explanation); the first
-    that matches is named, whatever its shape.  The other options are those
-    of :class:`Answer`.  ``what`` replaces "{name} is wrong" as the start of a
-    generic message.
+    The options are those of :class:`Answer`; of its ``mistakes``, the first
+    that matches is named, whatever its shape.
     """
-    expected = np.asarray(expected, dtype=np.float64)
-    if upstream is not None and isinstance(answer, np.ndarray) and answer.dtype == bool:
+    _check(Answer(name, answer, expected, **options))
+
+
+def _check(a):
+    """Raise NotAttempted or Wrong unless the Answer ``a`` matches its reference."""
+    name, answer, expected = a.name, a.got, a.expected
+    if a.upstream is not None and isinstance(answer, np.ndarray) and answer.dtype == bool:
         raise Wrong(f"{name} is True/False, the gate's open/closed pattern; the gradient is the upstream "
                     "gradient times that mask")
     got = as_numbers(name, answer, expected.shape)
-    unsummed = None if unsummed is None else np.asarray(unsummed, dtype=np.float64)
     if got.shape == expected.shape and close(got, expected):
         return
-    for value, explanation in mistakes:                          # a declared mistake may have its own shape
-        if _same(got, value):
+    for value, explanation in a.mistakes:                        # a declared mistake may have its own shape
+        if same_numbers(got, value):
             raise Wrong(f"{name} is wrong: {explanation}")
     if got.shape != expected.shape:
-        raise Wrong(_shape_mistake(name, got, expected, unsummed, labels))
+        raise Wrong(_shape_mistake(a, got, expected))
     for diagnose in (_fork, _upstream, _axes_diagnosis, _sign_or_transpose, _zero, _factor):
-        found = diagnose(name, got, expected, upstream=upstream, local=local, unsummed=unsummed,
-                         shares=shares, n=n, labels=labels, upstream_name=upstream_name)
+        found = diagnose(a, got, expected)
         if found:
             raise Wrong(found)
-    start = what or f"{name} is wrong"
+    start = a.what or f"{name} is wrong"
     if got.ndim == 0:
         raise Wrong(f"{start}: {float(got):.6g} is not the right value")
     errors = np.abs(got - expected) / np.maximum(1e-8, np.abs(got) + np.abs(expected))
@@ -252,78 +262,79 @@ def expect(name, answer, expected, *, mistakes=(), unsummed=None, what=None, ups
                 f"(first at index {first}; worst relative error {errors.max():.1e})")
 
 
-def _same(got, value):
-    """Return True when ``value`` (a mistake's result; None for none) has got's shape and numbers."""
-    if value is None:
-        return False
-    value = np.asarray(value, dtype=np.float64)
-    return value.shape == got.shape and close(got, value)
-
-
-def _fork(name, got, expected, *, shares, **_):
+def _fork(a, got, expected):
     """Name a gradient overwritten at a fork: it holds some of the branches' shares, not their sum."""
-    if len(shares) < 2:
+    if len(a.shares) < 2:
         return None
-    labels = [label for label, _ in shares]
-    for r in range(1, len(shares)):
-        for kept in itertools.combinations(range(len(shares)), r):
-            total = sum(np.asarray(shares[k][1], dtype=np.float64) for k in kept)
-            if _same(got, np.broadcast_to(total, got.shape)):
-                lost = [labels[k] for k in range(len(shares)) if k not in kept]
-                return (f"{name} looks overwritten at a fork (= where += is needed): it feeds "
-                        f"{len(shares)} gates ({', '.join(labels)}), so its gradient is the sum of their "
+    labels = [label for label, _ in a.shares]
+    for r in range(1, len(a.shares)):
+        for kept in itertools.combinations(range(len(a.shares)), r):
+            total = sum(np.asarray(a.shares[k][1], dtype=np.float64) for k in kept)
+            if same_numbers(got, np.broadcast_to(total, got.shape)):
+                lost = [labels[k] for k in range(len(a.shares)) if k not in kept]
+                return (f"{a.name} looks overwritten at a fork (= where += is needed): it feeds "
+                        f"{len(a.shares)} gates ({', '.join(labels)}), so its gradient is the sum of their "
                         f"shares, but the share{'s' * (len(lost) > 1)} through {_join(lost)} "
                         f"{'were' if len(lost) > 1 else 'was'} lost")
     return None
 
 
-def _upstream(name, got, expected, *, upstream, local, upstream_name=None, **_):
+def _upstream(a, got, expected):
     """Name a missing upstream factor (the local gradient alone), or a missing local one (the upstream alone)."""
-    if upstream is None:
+    if a.upstream is None:
         return None
-    upstream = np.asarray(upstream, dtype=np.float64)
-    if _same(got, upstream):
-        return (f"{name} is the upstream gradient passed on unchanged: the local gradient is missing (only an add "
-                "gate passes its upstream gradient on as it is)")
+    upstream, local = np.asarray(a.upstream, dtype=np.float64), a.local
+    if same_numbers(got, upstream):
+        return (f"{a.name} is the upstream gradient passed on unchanged: the local gradient is missing (only an "
+                "add gate passes its upstream gradient on as it is)")
     if local is None and upstream.shape == expected.shape and np.all(np.abs(upstream) > 1e-12):
         local = expected / upstream
-    if local is not None and _same(got, local):
-        named = f" (the upstream gradient {upstream_name})" if upstream_name else ""
-        return (f"{name} is missing the upstream factor: it is the local gradient alone, but the chain rule "
+    if same_numbers(got, local):
+        named = f" (the upstream gradient {a.upstream_name})" if a.upstream_name else ""
+        return (f"{a.name} is missing the upstream factor: it is the local gradient alone, but the chain rule "
                 f"multiplies the local gradient by the gradient arriving from above{named}")
     return None
 
 
-def _axes_diagnosis(name, got, expected, *, unsummed, labels=(), **_):
-    if unsummed is None:
-        return None
-    found = _wrong_axes(got, unsummed)
+def _axes_diagnosis(a, got, expected):
+    """Name a sum over the wrong axes of ``a.unsummed``, the gradient before the sum."""
+    found = None if a.unsummed is None else _wrong_axes(got, a.unsummed)
     if found is None:
         return None
-    return _wrong_axes_sentence(name, found, _right_axes(expected, unsummed), expected.shape, labels)
+    name, var, right, labels = a.name, _var(a.name), _right_axes(expected, a.unsummed), a.labels
+    text = (f"{name} is summed over the wrong axes: you summed over {_axes(found, labels)}, "
+            f"but {var} (shape {expected.shape}) was broadcast along {_axes(right, labels)}")
+    extra, missing = [x for x in found if x not in right], [x for x in right if x not in found]
+    if extra:
+        text += f": keep {_axes(extra, labels)} — {var} has its own entry for each position along it"
+    if missing:
+        them = f"{_axes(missing, labels)} — {var} was copied along {'it' if len(missing) == 1 else 'them'} too"
+        text += f"{';' if extra else ':'} also sum over {them}"
+    return text
 
 
-def _sign_or_transpose(name, got, expected, **_):
+def _sign_or_transpose(a, got, expected):
     if np.any(expected) and close(got, -expected):
-        return f"{name} has the wrong sign: every entry is the negative of the right one"
+        return f"{a.name} has the wrong sign: every entry is the negative of the right one"
     if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, expected):
-        return f"{name} is transposed: check which operand gets the .T and the order of the product"
+        return f"{a.name} is transposed: check which operand gets the .T and the order of the product"
     return None
 
 
-def _zero(name, got, expected, **_):
+def _zero(a, got, expected):
     if np.any(got):
         return None
-    reach = ": did the gradient reach it?" if name.startswith("d") else ""
-    return f"{name} is zero everywhere, but it should not be{reach}"
+    reach = ": did the gradient reach it?" if a.name.startswith("d") else ""
+    return f"{a.name} is zero everywhere, but it should not be{reach}"
 
 
-def _factor(name, got, expected, *, unsummed, n, **_):
+def _factor(a, got, expected):
     """Name an answer off by a constant factor, and the factor when it means something: 1/N, a mean, 2."""
+    name, n = a.name, a.n
     ratio = _constant_ratio(got, expected) if got.size > 1 or n else None
     if ratio is None:
         return None
-    if unsummed is not None and np.isclose(ratio, expected.size / unsummed.size):
+    if a.unsummed is not None and np.isclose(ratio, expected.size / a.unsummed.size):
         return (f"{name} is a mean where a sum belongs: a broadcast copy's gradients add up, they are not "
                 "averaged")
     if n and np.isclose(ratio, n):
@@ -369,11 +380,8 @@ def in_order(steps, *, order="backward"):
             todo.append(name)
         except Wrong as mistake:
             before = f" ({', '.join(done)} before it {'is' if len(done) == 1 else 'are'} right)" if done else ""
-            if len(steps) == 1 or not (order or done):
-                where = ""
-            else:
-                where = f"first wrong one{f' in {order} order' if order else ''}{before}: "
-            raise Wrong(where + str(mistake)) from None
+            first = f"first wrong one{f' in {order} order' if order else ''}{before}: "
+            raise Wrong((first if len(steps) > 1 and (order or done) else "") + str(mistake)) from None
         else:
             done.append(name)
     if todo and not done:
@@ -405,9 +413,7 @@ def expect_all(*answers, order="backward", returns=None):
 def _located(a):
     """Compare one Answer; a wrong one's message starts with where it belongs, when it says."""
     try:
-        expect(a.name, a.got, a.expected, mistakes=a.mistakes, unsummed=a.unsummed, what=a.what,
-               upstream=a.upstream, local=a.local, shares=a.shares, n=a.n, labels=a.labels,
-               upstream_name=a.upstream_name)
+        _check(a)
     except Wrong as mistake:
         if a.where is None:
             raise
@@ -416,20 +422,9 @@ def _located(a):
 
 def _swapped(answers, returns=None):
     """Raise Wrong when two answers hold each other's values (returned in the wrong order)."""
-    def holds(answer, other):
-        try:
-            got = np.asarray(answer.got, dtype=np.float64)
-        except Exception:                                        # not numbers: expect() will say so
-            return False
-        reference = np.asarray(other.expected, dtype=np.float64)
-        return got.shape == reference.shape and close(got, reference)
-    def named(answer):                                           # a declared mistake is more precise
-        try:
-            got = np.asarray(answer.got, dtype=np.float64)
-        except Exception:
-            return False
-        return any(_same(got, value) for value, _ in answer.mistakes)
     for a, b in itertools.combinations(answers, 2):
-        if holds(a, b) and holds(b, a) and not holds(a, a) and not (named(a) or named(b)):
+        named = any(same_numbers(x.got, value) for x in (a, b) for value, _ in x.mistakes)   # more precise
+        crossed = same_numbers(a.got, b.expected) and same_numbers(b.got, a.expected)
+        if crossed and not named and not same_numbers(a.got, a.expected):
             names = ", ".join(returns or [x.name for x in answers])
             raise Wrong(f"{a.name} and {b.name} are swapped: return them in the order ({names})")

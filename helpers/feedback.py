@@ -63,11 +63,10 @@ class Result:
 
     @property
     def text(self):
-        if self.outcome == CORRECT:
-            return f"✓ Exercise {self.exercise} — {self.message}"
-        if self.outcome == WRONG:
-            return f"✗ Exercise {self.exercise} — {self.message}"
-        return f"… Exercise {self.exercise} {self.message}"
+        return _SHOWN[self.outcome].format(self.exercise, self.message)
+
+
+_SHOWN = {CORRECT: "✓ Exercise {} — {}", WRONG: "✗ Exercise {} — {}", NOT_ATTEMPTED: "… Exercise {} {}"}
 
 
 class CheckFailed(Exception):

@@ -23,14 +23,14 @@ import numpy as np
 __all__ = ["numerical_gradient", "rel_error", "gradcheck", "GradcheckReport", "verdict"]
 
 
-def _scalar_output(out, what="f"):
+def _scalar_output(out):
     value = getattr(out, "data", out)                            # accept a Value too
     try:
         value = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{what} must return a number (the loss), got {type(out).__name__}") from None
+        raise TypeError(f"f must return a number (the loss), got {type(out).__name__}") from None
     if value.size != 1:
-        raise ValueError(f"{what} must return a single number (the loss), got an array of shape {value.shape}; "
+        raise ValueError(f"f must return a single number (the loss), got an array of shape {value.shape}; "
                          "to check a gate, return np.sum(out * dout)")
     return float(value.reshape(()))
 
@@ -73,17 +73,15 @@ def rel_error(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
+_BANDS = ((1e-7, "✓ good"), (1e-4, "~ fine only if f has kinks (relu, max, abs) here"),   # the table above
+          (1e-2, "✗ almost certainly wrong"), (np.inf, "✗ wrong"))
+
+
 def verdict(error):
     """Return the CS231n band for a relative error, in words and a symbol."""
     if not np.isfinite(error):
         return "✗ not a finite number"
-    if error <= 1e-7:
-        return "✓ good"
-    if error <= 1e-4:
-        return "~ fine only if f has kinks (relu, max, abs) here"
-    if error <= 1e-2:
-        return "✗ almost certainly wrong"
-    return "✗ wrong"
+    return next(says for limit, says in _BANDS if error <= limit)
 
 
 class GradcheckReport:
@@ -139,10 +137,7 @@ def gradcheck(f, inputs, analytic, *, h=1e-5):
             rows.append((name, mine.shape, None, f"✗ shape {mine.shape}, but {name} has shape {arrays[name].shape}",
                          None))
             continue
-
-        def f_of_one(x, name=name):
-            return f(**{**arrays, name: x})
-        numeric = numerical_gradient(f_of_one, arrays[name], h=h)
+        numeric = numerical_gradient(lambda x: f(**{**arrays, name: x}), arrays[name], h=h)   # f of this input
         errors = np.abs(mine - numeric) / np.maximum(1e-8, np.abs(mine) + np.abs(numeric))
         error = float(np.max(errors)) if errors.size else 0.0
         worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else None

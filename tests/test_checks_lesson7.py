@@ -274,8 +274,8 @@ def mutate_cache(dy, cache):
      ["b2", "divided by N", "plain sum"]),
     (lambda dy, c: {k: -g for k, g in two_layer_backward(dy, c).items()}, "wrong sign"),
     (mutate_cache, ["changed z (cache[1]) in place", "a ReLU applied in place"]),
-    (lambda dy, c: [1, 2, 3, 4], "should return a dict {'W1': …, 'b1': …, 'W2': …, 'b2': …}"),
-    (lambda dy, c: {"dW1": 0, "db1": 0, "dW2": 0, "db2": 0}, "returns has no 'W1', 'b1', 'W2', 'b2'"),
+    (lambda dy, c: [1, 2, 3, 4], "result should be a dict {'W1': …, 'b1': …, 'W2': …, 'b2': …}"),
+    (lambda dy, c: {"dW1": 0, "db1": 0, "dW2": 0, "db2": 0}, "result has no 'W1', 'b1', 'W2', 'b2'"),
     (variant(W1=lambda v: None), "dW1 is None"),
 ])
 def test_7_4_wrong(wrong, says):
@@ -321,7 +321,7 @@ def only_weights(params, grads, lr):
     (only_weights, ["b1 did not change", "biases too"]),
     (in_place_sgd, ["changed params['W1'] in place", "-="]),
     (shallow_copy_sgd, ["changed params['W1'] in place", "(params.copy(), dict(params)) shares its arrays"]),
-    (lambda p, g, lr: [p[k] - lr * g[k] for k in p], "should return a dict"),
+    (lambda p, g, lr: [p[k] - lr * g[k] for k in p], "result should be a dict"),
     (lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "W2")},
      ["has no 'b1', 'b2'", "every one of W1, b1, W2, b2"]),
     (lambda p, g, lr: {k: (p[k] - lr * g[k]).T for k in p}, "transposed"),

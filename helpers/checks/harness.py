@@ -46,18 +46,18 @@ import functools
 import inspect
 import linecache
 import os
+import re
 import sysconfig
-import tokenize
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from io import StringIO
 
 import numpy as np
 
 from helpers.compare import Answer, expect_all, is_placeholder
 from helpers.feedback import NOT_ATTEMPTED, NotAttempted, Wrong, checker
 
-__all__ = ["exercise", "run", "Answer", "expect_all", "LearnerError", "Exercise", "REGISTRY"]
+__all__ = ["exercise", "run", "as_dict", "Answer", "expect_all", "LearnerError", "Exercise", "REGISTRY"]
 
 
 @dataclass(frozen=True)
@@ -123,22 +123,20 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
         raise NotAttempted
     if not callable(fn):
         raise Wrong(f"{name} should be a function (def {name}(...): ...), got {_kind(fn)}")
-    given = _copies(args)
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = fn(*given)
-    except Wrong:
-        raise
+        given = copy.deepcopy(args)                              # the learner's function can never change ours
+    except Exception:                                            # an uncopyable argument: hand it over as is
+        given = args
+    try:
+        try:
+            out = fn(*given)                                     # (exercise() keeps numpy's warnings away)
+        except (Wrong, NotAttempted):
+            raise
+        except Exception as error:                               # the learner's code failed: say how
+            LearnerError.of(error).raise_for(name, shapes, hint)
     except NotAttempted:
         _raise_if_unfinished(fn, name, uses)
         raise
-    except Exception as error:                                   # the learner's code failed: say how
-        try:
-            LearnerError.of(error).raise_for(name, shapes, hint)
-        except NotAttempted:
-            _raise_if_unfinished(fn, name, uses)
-            raise
     _unchanged(fn, name, args, given, parts or {})
     results = _unpack(name, out, tuple(returns), keyed)
     if any(is_placeholder(value) for value in results.values()):
@@ -159,49 +157,31 @@ def _raise_if_unfinished(fn, name, uses):
 def _function_name(fn):
     """Return the learner's name for ``fn`` ("affine_backward", "MatMul.forward"), or "your function"."""
     qualname = getattr(fn, "__qualname__", "").rsplit("<locals>.", 1)[-1]
-    parts = qualname.split(".")
-    return qualname if qualname and all(part.isidentifier() for part in parts) else "your function"
-
-
-def _copies(args):
-    """Return deep copies of the arguments, so the learner's function can never change ours."""
-    try:
-        return copy.deepcopy(args)
-    except Exception:                                            # an uncopyable argument: hand it over as is
-        return args
-
-
-def _parameter_names(fn, count):
-    """Return the learner's own names for the first ``count`` parameters, or arg 1, arg 2, …."""
-    try:
-        names = list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        names = []
-    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+    return qualname if qualname and all(map(str.isidentifier, qualname.split("."))) else "your function"
 
 
 def _unchanged(fn, name, originals, given, parts):
     """Raise Wrong naming the first argument the learner's function changed in place."""
-    for i, (label, before, after) in enumerate(zip(_parameter_names(fn, len(originals)), originals, given)):
-        key = _first_change(before, after)
-        if key is None:
+    try:
+        labels = list(inspect.signature(fn).parameters)          # the learner's own names, then argument 3, …
+    except (TypeError, ValueError):
+        labels = []
+    labels += [f"argument {i + 1}" for i in range(len(labels), len(originals))]
+    for i, (label, before, after) in enumerate(zip(labels, originals, given)):
+        found = _first_change(before, after)
+        if found is None:
             continue
+        key, old, new = found
         where = label + "".join(f"[{k!r}]" for k in key)
         if key and i in parts and isinstance(key[0], int) and key[0] < len(parts[i]):
             where = f"{parts[i][key[0]]} ({where})"
         shared = (f" — even a copied container ({label}.copy(), dict({label})) shares its arrays with {label}"
-                  if key and isinstance(before, (dict, list)) and isinstance(_at(before, key), np.ndarray)
+                  if key and isinstance(before, (dict, list)) and isinstance(old, np.ndarray)
                   else "")
         raise Wrong(f"{name} changed {where} in place (with +=, -=, *= or an assignment into it; `a = b` does not "
                     f"copy){shared}"
-                    f"{_how(_at(before, key), _at(after, key))}; the caller may still need it, for example "
+                    f"{_how(old, new)}; the caller may still need it, for example "
                     "at a fork: compute a new array instead")
-
-
-def _at(obj, key):
-    for k in key:
-        obj = obj[k]
-    return obj
 
 
 def _how(before, after):
@@ -215,25 +195,24 @@ def _how(before, after):
 
 
 def _first_change(before, after, path=()):
-    """Return the path (tuple of keys) to the first array that differs, or None when nothing changed."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        for key in before:
-            found = _first_change(before[key], after.get(key), path + (key,))
-            if found is not None:
-                return found
-        return None
-    if isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
-        for k, (b, a) in enumerate(zip(before, after)):
-            found = _first_change(b, a, path + (k,))
-            if found is not None:
-                return found
-        return None
-    if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
-        return None if isinstance(after, (int, float)) and (after is before or after == before) else path
+    """Return (path, before, after) for the first array that differs, path a tuple of keys; None if none did."""
     if isinstance(before, np.ndarray):
         same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
             before, after, equal_nan=before.dtype.kind == "f")
-        return None if same else path
+        return None if same else (path, before, after)
+    if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
+        same = isinstance(after, (int, float)) and (after is before or after == before)
+        return None if same else (path, before, after)
+    if isinstance(before, dict) and isinstance(after, dict):
+        pairs = ((key, before[key], after.get(key)) for key in before)
+    elif isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)) and len(before) == len(after):
+        pairs = zip(range(len(before)), before, after)
+    else:
+        return None
+    for key, b, a in pairs:
+        found = _first_change(b, a, path + (key,))
+        if found is not None:
+            return found
     return None
 
 
@@ -245,14 +224,7 @@ def _unpack(name, out, returns, keyed=False):
     if out is ...:
         raise NotAttempted
     if keyed:
-        if not isinstance(out, dict):
-            raise Wrong(f"{name} should return a dict {{{', '.join(f'{r!r}: …' for r in returns)}}}, "
-                        f"got one {_kind(out)}")
-        missing = [key for key in returns if key not in out]
-        if missing:
-            raise Wrong(f"the dict {name} returns has no {', '.join(map(repr, missing))}: it needs every one of "
-                        f"{wanted}")
-        return {key: out[key] for key in returns}
+        return as_dict(f"{name}'s result", out, returns)
     if len(returns) == 1:
         if isinstance(out, tuple) and len(out) == 1:
             raise Wrong(f"{name} returned a tuple holding one value (a trailing comma?); return {wanted} itself")
@@ -266,11 +238,21 @@ def _unpack(name, out, returns, keyed=False):
     return dict(zip(returns, out))
 
 
+def as_dict(what, value, keys):
+    """Return {key: value[key]} for ``keys``; raise NotAttempted for `...`, or Wrong saying what is amiss."""
+    if value is ...:
+        raise NotAttempted
+    if not isinstance(value, Mapping):
+        raise Wrong(f"{what} should be a dict {{{', '.join(f'{k!r}: …' for k in keys)}}}, got one {_kind(value)}")
+    missing = [key for key in keys if key not in value]
+    if missing:
+        raise Wrong(f"{what} has no {', '.join(map(repr, missing))}: it needs every one of {', '.join(keys)}")
+    return {key: value[key] for key in keys}
+
+
 def _kind(obj):
     """Return a few words naming what ``obj`` is, without calling anything on it that could fail."""
-    if isinstance(obj, np.ndarray):
-        return f"array of shape {obj.shape}"
-    return type(obj).__name__
+    return f"array of shape {obj.shape}" if isinstance(obj, np.ndarray) else type(obj).__name__
 
 
 # ---------------------------------------------------------------- the learner's exception, as data
@@ -288,7 +270,6 @@ class LearnerError:
     line: int | None = None                      # the learner's failing line, and its code
     code: str = ""
     missing: str | None = None                   # the name a NameError / AttributeError is about
-    unbound: bool = False                        # the name is local but not assigned yet
     placeholders: tuple = ()                     # names on that line that still hold `...`
     shapes: dict = field(default_factory=dict)   # arrays on that line (self.W included): name -> shape
     outside: tuple = ()                          # arrays on that line read from outside the function (globals)
@@ -306,7 +287,6 @@ class LearnerError:
             kind=type(error).__name__, text=str(error), line=line, code=code,
             missing=_unbound(code, used, frame) if isinstance(error, UnboundLocalError) else
             getattr(error, "name", None) if isinstance(error, (NameError, AttributeError)) else None,
-            unbound=isinstance(error, UnboundLocalError),
             placeholders=tuple(n for n in used if local.get(n, None) is ...),
             shapes={n: np.shape(v) for n, v in values.items() if isinstance(v, np.ndarray)},
             outside=tuple(n for n, v in values.items()
@@ -330,15 +310,15 @@ class LearnerError:
             raise NotAttempted(f"{names} {'is' if one else 'are'} still `...` (the placeholder), but a line of "
                                f"{name} already computes with {'it' if one else 'them'}: fill in the lines in "
                                "order, then run this check again.")
-        about_shapes = self.axis is not None or (self.kind == "ValueError" and len(self.shapes) >= 2
-                                                 and _misfit(self.shapes, self.code))
-        wrong = Wrong(self.sentence(name, shapes) + (f". {hint}" if hint and about_shapes else ""))
+        misfit = self.kind == "ValueError" and len(self.shapes) >= 2 and _misfit(self.shapes, self.code)
+        sentence = self._misfit_sentence(name, shapes) if misfit else self.sentence(name)
+        wrong = Wrong(sentence + (f". {hint}" if hint and (misfit or self.axis is not None) else ""))
         wrong.error = self                                       # for a lesson that adds to the sentence
         raise wrong
 
-    def sentence(self, name, shapes=None):
+    def sentence(self, name):
         """Return the learner-facing sentence for this failure of ``name``."""
-        if self.unbound:
+        if self.kind == "UnboundLocalError":                     # the name is local but not assigned yet
             return (f"{name} uses {self.missing or 'a name'} before giving it a value{self.where}: compute it "
                     "on an earlier line (in a backward pass, a gradient is ready only after every gate that uses "
                     "it has run)")
@@ -350,23 +330,19 @@ class LearnerError:
         if self.axis is not None:
             axis, ndim = self.axis
             return f"{name} uses axis {axis}{self.where}, but that array has only {ndim} dimension{'s' * (ndim != 1)}"
-        if self.kind == "ValueError" and len(self.shapes) >= 2 and _misfit(self.shapes, self.code):
-            return self._misfit_sentence(name, shapes)
         if self.kind == "TypeError" and "^" in self.code:
             return f"{name} raised TypeError{self.where}: in Python a power is written ** (^ is bitwise xor)"
         if self.kind == "IndexError":
-            return f"{name} indexes past the end of an array{self.where}{self._shape_note()}"
+            there = ", ".join(f"{n} {s}" for n, s in self.shapes.items())
+            there = f"; shapes there: {there}" if there else ""
+            return f"{name} indexes past the end of an array{self.where}{there}"
         return f"{name} raised {self.kind}{self.where}: {self.text}"
-
-    def _shape_note(self):
-        return "; shapes there: " + ", ".join(f"{n} {s}" for n, s in self.shapes.items()) if self.shapes else ""
 
     def _misfit_sentence(self, name, shapes):
         there = ", ".join(f"{n} is {_dims(s)}" for n, s in self.shapes.items())
-        if "@" in self.code or "dot(" in self.code or "matmul" in self.code:
-            want = ""
-            if shapes:
-                want = " — and the result must be " + ", ".join(f"{n} {_dims(s)}" for n, s in shapes.items())
+        if _is_product(self.code):
+            want = ", ".join(f"{n} {_dims(s)}" for n, s in (shapes or {}).items())
+            want = f" — and the result must be {want}" if want else ""
             return (f"the shapes in a matrix product do not fit{self.where}: {there}. (a, b) @ (b, c) gives "
                     f"(a, c){want}: write the shapes down and find the operand order and the .T that fit")
         return (f"the shapes do not fit{self.where}: {there}. `*` and `+` work element by element and need "
@@ -377,9 +353,13 @@ def _dims(shape):
     return "×".join(map(str, shape)) if len(shape) > 1 else str(shape)
 
 
+def _is_product(code):
+    return "@" in code or "dot(" in code or "matmul" in code
+
+
 def _misfit(shapes, code):
     """Return True when the arrays on the failing line cannot all be combined as its operators need."""
-    if "@" in code or "dot(" in code or "matmul" in code:
+    if _is_product(code):
         return True
     try:
         np.broadcast_shapes(*shapes.values())
@@ -388,25 +368,16 @@ def _misfit(shapes, code):
     return False
 
 
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(\.[A-Za-z_]\w*)?")    # a name, and an attribute of it
+
+
 def _names_in(code):
     """Return the names used on one line of code, in order, without repeats: plain names, and `a.b` for an
     attribute of a plain name (``self.W``)."""
-    words = []
-    try:
-        for token in tokenize.generate_tokens(StringIO(code).readline):
-            words.append(token.string if token.type in (tokenize.NAME, tokenize.OP) else "")
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        pass
     names = []
-    for k, word in enumerate(words):
-        if not word.isidentifier():
-            continue
-        if k and words[k - 1] == ".":                            # an attribute: keep it only on a plain name
-            plain = k >= 2 and words[k - 2].isidentifier() and (k < 3 or words[k - 3] != ".")
-            word = f"{words[k - 2]}.{word}" if plain else None
-        if word and word not in names:
-            names.append(word)
-    return names
+    for base, attribute in _NAME.findall(code.split("#")[0]):
+        names += [base, base + attribute] if attribute else [base]
+    return list(dict.fromkeys(names))
 
 
 def _unbound(code, used, frame):

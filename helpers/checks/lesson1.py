@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from helpers.checks.harness import exercise, run
-from helpers.compare import Answer, expect, expect_all
+from helpers.compare import Answer, expect, expect_all, same_numbers
 from helpers.engine import Value
 from helpers.feedback import Wrong
 
@@ -97,14 +97,6 @@ def check_prediction(f_predicted):
     return "the linear prediction is within h² of the true value, as expected"
 
 
-def _is_one(answer):
-    """Return True when ``answer`` reads as the number 1 (for messages that depend on another answer)."""
-    try:
-        return not isinstance(answer, (bool, np.bool_)) and np.ndim(answer) == 0 and float(answer) == 1.0
-    except Exception:                                             # ragged lists, tensors that refuse, …
-        return False
-
-
 @exercise("1.4", "max routes the gradient")
 def check_max_gradients(dfdx, dfdy, dfdx_tie, dfdy_tie):
     """Check max(x, y) gradients at (4, 2) and at the tie (3, 3), from the engine."""
@@ -114,7 +106,7 @@ def check_max_gradients(dfdx, dfdy, dfdx_tie, dfdy_tie):
         return vx.grad.item(), vy.grad.item()
     (gx, gy), (tx, ty) = grads(4.0, 2.0), grads(3.0, 3.0)
     only_tie = "only a tie splits the gradient; at (4, 2) x is strictly larger"
-    if _is_one(dfdy_tie):                                         # "1 if x ≥ y" and "1 if y ≥ x"
+    if same_numbers(dfdy_tie, 1.0) and not isinstance(dfdy_tie, (bool, np.bool_)):   # "1 if x ≥ y", "1 if y ≥ x"
         x_tie_one = ("with 1 for both inputs at a tie, the two gradients add up to 2, yet moving both "
                      "inputs by h moves max by h, not 2h; this course splits the gradient evenly at a tie")
     else:

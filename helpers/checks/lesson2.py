@@ -13,7 +13,7 @@ order.
 import numpy as np
 
 from helpers.checks.harness import exercise, run
-from helpers.compare import Answer, close, expect, expect_all, in_order
+from helpers.compare import Answer, close, expect, expect_all, in_order, numbers_or_none, same_numbers
 from helpers.engine import Value, maximum
 from helpers.feedback import NotAttempted, Wrong
 
@@ -32,26 +32,11 @@ def _problem(seed, count):
     return (*(np.sign(i) * (0.5 + np.abs(i)) for i in inputs), np.sign(dout) * (1.5 + np.abs(dout)))
 
 
-def _numbers(answer, shape=SHAPE):
-    """Return ``answer`` as a float array of ``shape``, or None (expect() says what is wrong with it)."""
-    try:
-        array = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return array if array.shape == shape else None
-
-
-def _holds(item, value):
-    """Return True when ``item`` (anything the learner stored) has the numbers of ``value``."""
-    array = _numbers(item, np.shape(value))
-    return array is not None and close(array, np.asarray(value, dtype=np.float64))
-
-
 def _cache_problem(fname, bname, cache, unpacks):
     """Return the sentence for a cache that ``bname`` cannot unpack as ``unpacks`` ({name: value}), or None."""
     stored = f"one array of shape {cache.shape}" if isinstance(cache, np.ndarray) else f"{cache!r:.30}"
     if isinstance(cache, (tuple, list)):
-        order = [next((n for n, v in unpacks.items() if _holds(item, v)), "another value") for item in cache]
+        order = [next((n for n, v in unpacks.items() if same_numbers(item, v)), "another value") for item in cache]
         if order == list(unpacks) or (len(order) == len(unpacks) and "another value" in order):
             return None                                          # as unpacked, or stored its own way
         stored = ("them in another order, " if sorted(order) == sorted(unpacks) else "") + f"({', '.join(order)})"
@@ -100,7 +85,7 @@ def check_mul_gate(mul_forward, mul_backward):
 
 def _max_wrong(got, x, y, dout):
     """Return the classic wrong max gradients {"dx": …, "dy": …}, judged away from the tie x == y, then at it."""
-    tie, a, wrong = x == y, {g: _numbers(got[g]) for g in ("dx", "dy")}, {}
+    tie, a, wrong = x == y, {g: numbers_or_none(got[g], SHAPE) for g in ("dx", "dy")}, {}
     total = None if any(v is None for v in a.values()) else (a["dx"] + a["dy"])[tie]   # both shares at the tie
     twice, lost = total is not None and close(total, 2 * dout[tie]), total is not None and not np.any(total)
     for g, n, p, mine, other in (("dx", "x", "y", x, y), ("dy", "y", "x", y, x)):

@@ -9,14 +9,12 @@ from the gate in the graph.  The harness and :mod:`helpers.compare` name the
 rest: a missing upstream factor, a sign, a gradient overwritten at a fork, a
 bad input, the first wrong stage in backward order.
 """
-from collections.abc import Mapping
-
 import numpy as np
 
-from helpers.checks.harness import Answer, exercise, expect_all, run
+from helpers.checks.harness import Answer, as_dict, exercise, expect_all, run
 from helpers.compare import close, is_placeholder
 from helpers.engine import Value
-from helpers.feedback import NotAttempted, Wrong
+from helpers.feedback import Wrong
 from helpers.gradcheck import numerical_gradient, rel_error
 
 __all__ = ["check_sigmoid_backward", "check_neuron_backward", "check_staged_forward", "check_staged_backward",
@@ -198,29 +196,17 @@ def _forward_slips(c):
                   (c["invden"] / c["num"], "f = num · invden: num goes on top")]}
 
 
-def _dict(name, got, keys, like):
-    """Return ``got`` when it is a dict holding every key, or raise NotAttempted / Wrong saying what it is."""
-    if got is ...:
-        raise NotAttempted
-    if not isinstance(got, Mapping):
-        raise Wrong(f"{name} should be a dict of values by name, like {like}; got {type(got).__name__}")
-    missing = [key for key in keys if key not in got]
-    if missing:
-        raise Wrong(f"{name} is missing {', '.join(map(repr, missing))}: it should hold {', '.join(keys)}")
-    return got
-
-
 @exercise("4.3", "the staged forward pass")
 def check_staged_forward(staged_forward):
     """Check f and every cached stage of the forward pass at two points, in forward order."""
     for x, y, _df in STAGED_POINTS:
         c = {name: node.item() for name, node in graph(staged_circuit(x, y), 1.0).items()}
         got = run(staged_forward, x, y, returns=("f", "cache"))
-        cache, mistakes = _dict("cache", got["cache"], CACHE_NAMES, "{'sigy': sigy, ...}"), _forward_slips(c)
+        cache, mistakes = as_dict("cache", got["cache"], CACHE_NAMES), _forward_slips(c)
         given = [Answer(f"cache[{n!r}]", cache[n], c[n]) for n in ("x", "y") if not is_placeholder(cache[n])]
         stages = [Answer(n, cache[n], c[n], mistakes[n]) for n in CACHE_NAMES[2:]]
         stages += [Answer("f", got["f"], c["f"], mistakes["f"])]
-        stages += [Answer("cache['f']", cache["f"], c["f"])] if "f" in cache else []
+        stages += [Answer("cache['f']", got["cache"]["f"], c["f"])] if "f" in got["cache"] else []
         _at(f"x = {x:g}, y = {y:g}", lambda: (expect_all(*given, order=None), expect_all(*stages, order="forward")))
     return "all eight stages and f are right, and the cache holds what the backward pass needs"
 
@@ -231,8 +217,8 @@ def check_staged_backward(staged_backward):
     worst = 0.0
     for x, y, df in STAGED_POINTS:
         nodes = graph(staged_circuit(x, y), df)
-        got = run(staged_backward, df, {name: nodes[name].item() for name in CACHE_NAMES}, returns=("grads",))
-        grads = _dict("staged_backward's result", got["grads"], GRAD_NAMES, "{'dnum': dnum, ..., 'dy': dy}")
+        grads = run(staged_backward, df, {name: nodes[name].item() for name in CACHE_NAMES}, returns=GRAD_NAMES,
+                    keyed=True)
         sigy = nodes["sigy"]
         extra = {"dsigy": (((1 - sigy.data) * sigy.data * sigy.grad, "that is dnum times σ's local gradient, but the "
                             "add gate num = x + sigy passes dnum to sigy unchanged: σ's local gradient belongs to the "

@@ -21,7 +21,7 @@ from helpers.engine import unbroadcast as reference_unbroadcast
 from helpers.feedback import Wrong
 
 __all__ = ["check_affine_backward", "check_mean_backward", "check_relu_bias_backward",
-           "check_bn_affine_backward", "check_unbroadcast", "UNBROADCAST_CASES", "relu_mistakes"]
+           "check_bn_affine_backward", "check_unbroadcast", "UNBROADCAST_CASES", "relu_mistakes", "affine_answers"]
 
 NCHW = ("N", "C", "H", "W")
 NOT_BROADCAST = "{} had the output's full shape and was not broadcast: only a broadcast input's gradient is summed"
@@ -46,6 +46,23 @@ def relu_mistakes(dout, z, *, x=None):
             (dout, "the ReLU's mask is missing: where z ≤ 0 the gate was closed and passes no gradient back")]
 
 
+def affine_answers(x, W, b, dout, got, names=("db", "dW", "dx"), mistakes=None):
+    """Return the Answers (db, dW[, dx]) of out = x @ W + b, in backward order; ``got`` maps names to answers.
+
+    ``mistakes`` maps "db" and "dW" to the (value, sentence) mistakes of one use of the layer.
+    """
+    vx, vW, vb = Value(x), Value(W), Value(b)
+    (vx @ vW + vb).backward(seed=dout)
+    ones, mistakes = np.ones_like(dout), mistakes or {}
+    return [Answer(names[0], got[names[0]], vb.grad, unsummed=dout, upstream=dout, local=ones.sum(axis=0),
+                   labels=("N", "M"), mistakes=[(dout[0], "that is the first row's gradient only: add all rows"),
+                                                *mistakes.get("db", ())]),
+            Answer(names[1], got[names[1]], vW.grad, upstream=dout, local=x.T @ ones,
+                   mistakes=[(x.T @ dout / len(x), NO_MEAN), *mistakes.get("dW", ())]),
+            *(Answer("dx", got["dx"], vx.grad, upstream=dout, local=ones @ W.T,
+                     mistakes=[(dout @ W.T / len(x), NO_MEAN)]) for _ in names[2:])]
+
+
 @exercise("6.1", "backward through an affine layer")
 def check_affine_backward(affine_backward):
     """Check (dx, dW, db) for out = x @ W + b with x (2, 4), W (4, 3), b (3,)."""
@@ -53,13 +70,7 @@ def check_affine_backward(affine_backward):
     x, W, b, dout = rng.normal(size=(2, 4)), rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(2, 3))
     got = run(affine_backward, dout, (x, W, b), returns=("dx", "dW", "db"), shapes={"dx": x.shape, "dW": W.shape},
               parts={1: ("x", "W", "b")})
-    vx, vW, vb = Value(x), Value(W), Value(b)
-    (vx @ vW + vb).backward(seed=dout)
-    ones = np.ones_like(dout)
-    expect_all(Answer("db", got["db"], vb.grad, unsummed=dout, upstream=dout, local=ones.sum(axis=0),
-                      labels=("N", "M"), mistakes=[(dout[0], "that is the first row's gradient only: add all rows")]),
-               Answer("dW", got["dW"], vW.grad, upstream=dout, local=x.T @ ones, mistakes=[(x.T @ dout / 2, NO_MEAN)]),
-               Answer("dx", got["dx"], vx.grad, upstream=dout, local=ones @ W.T), returns=("dx", "dW", "db"))
+    expect_all(*affine_answers(x, W, b, dout, got), returns=("dx", "dW", "db"))
     return "db adds up dout over the batch axis; dW and dx are the matrix-product gradients of lesson 5"
 
 

@@ -13,7 +13,7 @@ left is each exercise's own misconceptions, as (value, sentence) data.
 import numpy as np
 
 from helpers.checks.harness import exercise, run
-from helpers.checks.lesson6 import relu_mistakes
+from helpers.checks.lesson6 import affine_answers, relu_mistakes
 from helpers.compare import Answer, expect_all
 from helpers.engine import Value
 from helpers.feedback import NotAttempted, Wrong
@@ -24,20 +24,6 @@ __all__ = ["check_affine_backward", "check_relu_backward", "check_l1_loss", "che
 
 N, D, H, C = 5, 3, 4, 2                                           # all different: a transpose cannot pass
 NO_MEAN = "divided by N, but the loss is a plain sum Σ|y − t|: no 1/N appears anywhere in the backward pass"
-LAYER_SUMS = "divided by N: an affine layer's backward has no 1/N — every example adds its own share"
-
-
-def _affine(x, W, b, dout, got, names=("db", "dW", "dx"), mistakes=None):
-    """Return the Answers (db, dW[, dx]) of out = x @ W + b, in backward order; ``got`` maps names to answers."""
-    vx, vW, vb = Value(x), Value(W), Value(b)
-    (vx @ vW + vb).backward(seed=dout)
-    ones, mistakes = np.ones_like(dout), mistakes or {}
-    return [Answer(names[0], got[names[0]], vb.grad, unsummed=dout, upstream=dout, local=ones.sum(axis=0),
-                   labels=("N", "M"), mistakes=mistakes.get("db", ())),
-            Answer(names[1], got[names[1]], vW.grad, upstream=dout, local=x.T @ ones,
-                   mistakes=[(x.T @ dout / len(x), LAYER_SUMS), *mistakes.get("dW", ())]),
-            *(Answer("dx", got["dx"], vx.grad, upstream=dout, local=ones @ W.T,
-                     mistakes=[(dout @ W.T / len(x), LAYER_SUMS)]) for _ in names[2:])]
 
 
 @exercise("7.1", "backward through an affine layer")
@@ -47,7 +33,7 @@ def check_affine_backward(affine_backward):
     x, W, b, dout = rng.normal(size=(N, D)), rng.normal(size=(D, H)), rng.normal(size=H), rng.normal(size=(N, H)) * 1.7
     got = run(affine_backward, dout, (x, W), returns=("dx", "dW", "db"), shapes={"dx": x.shape, "dW": W.shape},
               parts={1: ("x", "W")})
-    expect_all(*_affine(x, W, b, dout, got), returns=("dx", "dW", "db"))
+    expect_all(*affine_answers(x, W, b, dout, got), returns=("dx", "dW", "db"))
     return "dx, dW and db match the engine — shapes by dimension analysis, db summed over the batch"
 
 
@@ -111,10 +97,10 @@ def check_two_layer_backward(two_layer_backward):
     wrong_dz = [*relu_mistakes(dh, z), (ones @ W2.T * (z > 0), "dy was left out of dh: it flows through W2 into h"),
                 (dz / N, NO_MEAN)]
     got = {"d" + name: grads[name] for name in PARAMS}
-    expect_all(*_affine(h, W2, params["b2"], dy, got, ("db2", "dW2"), {
+    expect_all(*affine_answers(h, W2, params["b2"], dy, got, ("db2", "dW2"), {
         "db": [(dy.sum(axis=0) / N, NO_MEAN)],
         "dW": [(h.T @ dy / N, NO_MEAN), (z.T @ dy, "layer 2's input is h = relu(z), the activation, not z")]}),
-               *_affine(x, params["W1"], params["b1"], dz, got, ("db1", "dW1"), {
+               *affine_answers(x, params["W1"], params["b1"], dz, got, ("db1", "dW1"), {
         "db": [(None if v is None else v.sum(axis=0), text) for v, text in wrong_dz],
         "dW": [*((None if v is None else x.T @ v, text) for v, text in wrong_dz),
                (h.T @ dz, "layer 1's input is x, not h"), (z.T @ dz, "layer 1's input is x, not z")]}))
