@@ -48,7 +48,11 @@ class Lesson:
         return self.cell(marker)[0]
 
 
-@pytest.fixture(scope="module", params=SEEDS, ids=[f"data seed {s}" for s in SEEDS])
+# Each seed's lesson is built once: every test of a seed is in that seed's xdist group, so under
+# `-n 2 --dist loadgroup` one worker runs them all with one module-scoped Lesson (the seeds themselves are
+# shared between the workers).  Without the groups, each worker would build each seed again.
+@pytest.fixture(scope="module", params=[pytest.param(s, marks=pytest.mark.xdist_group(f"lesson7-seed-{s}"))
+                                        for s in SEEDS], ids=[f"data seed {s}" for s in SEEDS])
 def lesson(request):
     return Lesson(request.param)
 

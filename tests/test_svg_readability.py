@@ -128,13 +128,16 @@ def stepper_frames():
     """Yield (notebook, cell, step, svg) for every frame of every backward stepper in solutions/.
 
     The stepper's frames live in a widget, not in the saved outputs, so the
-    notebook's code cells are run up to the stepper's cell to make them.
+    notebook's code cells are run up to the stepper's cell to make them
+    (and no further: the cells after a notebook's last stepper make no frame).
     """
     from helpers.widgets import Stepper
     for path in sorted((ROOT / "solutions").glob("*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        steppers = [number for number, cell in enumerate(cells)
+                    if cell["cell_type"] == "code" and "".join(cell["source"]).strip().startswith("stepper(")]
         namespace = {"__name__": "__lesson__"}
-        for number, cell in enumerate(cells):
+        for number, cell in enumerate(cells[:max(steppers, default=-1) + 1]):
             if cell["cell_type"] != "code":
                 continue
             source = "".join(cell["source"])
