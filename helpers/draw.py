@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.compare import close
+from helpers.compare import close, numbers_or_none
 from helpers.crossings import crossings
 from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
@@ -170,6 +170,10 @@ def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
     colours = palette_colours(palette)
     if grads is not None and not hasattr(grads, "items"):
         raise TypeError(f"grads must map names to gradients, like {{'x': -4.0}}; got {type(grads).__name__}")
+    bad = next((name for name, value in (grads or {}).items() if numbers_or_none(value) is None), None)
+    if bad is not None:
+        raise TypeError(f"grads[{bad!r}] should be a number or an array of numbers, got {type(grads[bad]).__name__} "
+                        f"{grads[bad]!r:.40}")
     ids = {id(node) for node in order}
     if gradients is not None:
         if not isinstance(gradients, dict) or not all(isinstance(key, int) for key in gradients):

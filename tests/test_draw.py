@@ -290,6 +290,10 @@ def test_draw_explains_bad_options():
         draw(circuit(), palette="pastel")
     with pytest.raises(TypeError, match="must map names to gradients"):
         draw(circuit(), grads=[1, 2])
+    with pytest.raises(TypeError, match=r"grads\['f'\] should be a number or an array of numbers, got str 'bad'"):
+        draw(circuit(), grads={"f": "bad"})
+    with pytest.raises(TypeError, match=r"grads\['x'\] should be .* got list \[1, \[2, 3\]\]"):
+        draw(circuit(), grads={"x": [1, [2, 3]]})
     with pytest.raises(ValueError, match="must be one of"):
         set_palette("neon")
 
