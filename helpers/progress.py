@@ -16,6 +16,7 @@ the reason.
 Nothing is written into the learner's notebooks.  ``make progress`` prints a
 line per lesson while it runs, then the table made by :func:`format_table`.
 """
+import asyncio
 import contextlib
 import json
 import logging
@@ -26,6 +27,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
 
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
 from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
@@ -125,31 +131,24 @@ def output_size(msg):
     return size + OUTPUT_OVERHEAD
 
 
-def _bounded_client(nb, *, output_limit, **options):
-    """Return an nbclient NotebookClient that keeps at most ``output_limit`` characters of output.
+class _BoundedClient(NotebookClient):
+    """An nbclient NotebookClient that keeps at most ``output_limit`` characters of output.
 
     Past the limit it keeps nothing more, interrupts the kernel (as the stop
-    button would) and sets ``client.flooded`` to the index of the cell.
+    button would) and sets ``flooded`` to the index of the cell.
     """
-    import asyncio
 
-    from nbclient import NotebookClient
-    from nbclient.util import ensure_async
+    kept, flooded, output_limit, _interrupting = 0, None, OUTPUT_LIMIT, None
 
-    class BoundedClient(NotebookClient):
-        kept, flooded, _interrupting = 0, None, None
-
-        def output(self, outs, msg, display_id, cell_index):
-            if self.flooded is not None:
-                return None                               # dropped as it arrives: memory stays bounded
-            self.kept += output_size(msg)
-            if self.kept > output_limit:
-                self.flooded = cell_index
-                self._interrupting = asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-
-    return BoundedClient(nb, **options)
+    def output(self, outs, msg, display_id, cell_index):
+        if self.flooded is not None:
+            return None                                   # dropped as it arrives: memory stays bounded
+        self.kept += output_size(msg)
+        if self.kept > self.output_limit:
+            self.flooded = cell_index
+            self._interrupting = asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
 
 def _execute(nb, *, cwd, timeout, output_limit):
@@ -161,10 +160,10 @@ def _execute(nb, *, cwd, timeout, output_limit):
     quiet = logging.getLogger("helpers.progress.nbclient")
     quiet.setLevel(logging.CRITICAL)                      # its timeout/crash messages are ours to tell
     deadline = [None]                                     # set once Python runs: starting it is not counted
-    client = _bounded_client(nb, output_limit=output_limit, kernel_name="python3", allow_errors=True,
-                             shutdown_kernel="immediate",
-                             timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
-                             resources={"metadata": {"path": str(cwd)}}, log=quiet)
+    client = _BoundedClient(nb, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
+                            timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
+                            resources={"metadata": {"path": str(cwd)}}, log=quiet)
+    client.output_limit = output_limit
     with tempfile.TemporaryDirectory(prefix="backprop-progress-") as scratch:
         results = Path(scratch) / "results.jsonl"
         env = {**os.environ, RESULTS_ENV: str(results), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -182,8 +181,6 @@ def _execute(nb, *, cwd, timeout, output_limit):
 
 def _run_cells(client, nb, deadline):
     """Run the cells in order; return None, or (TIMED_OUT, KERNEL_DIED or FLOODED, the cell's index)."""
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
     for index, cell in enumerate(nb.cells):
         if time.monotonic() >= deadline:
             return TIMED_OUT, index
@@ -199,7 +196,7 @@ def _run_cells(client, nb, deadline):
 
 
 def _read_results(path):
-    """Return the outcomes the checks recorded, as dicts, skipping any line that is not one (cut short, say)."""
+    """Return the outcomes the checks recorded (see :mod:`helpers.feedback`), skipping a line cut short."""
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             lines = file.read(RESULTS_LIMIT).splitlines()
@@ -207,9 +204,9 @@ def _read_results(path):
         return []
     records = []
     for line in lines:
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError):             # a line cut short (the kernel died mid-write)
             records.append(json.loads(line))
-    return [r for r in records if isinstance(r, dict) and {"exercise", "outcome", "message"} <= r.keys()]
+    return records
 
 
 # ---------------------------------------------------------------------------- one lesson
@@ -259,8 +256,6 @@ def _not_run(lesson, exercises, stopped, reason, problem):
 
 def _read_notebook(path):
     """Return (notebook, None), or (None, why it cannot be read)."""
-    import nbformat
-
     problem = notebook_problem(path)
     if problem is not None:
         return None, problem
@@ -366,10 +361,6 @@ def progress(course, workspace, *, timeout=120.0, stream=None, output_limit=OUTP
     workspace = Path(workspace)
     if not workspace.is_dir():
         raise WorkspaceError(f"there is no workspace at {workspace} yet — run make workspace (or make lab) first")
-    try:
-        import nbclient  # noqa: F401
-    except ImportError:
-        raise WorkspaceError("progress needs the nbclient package: run make install") from None
     what = "your lesson" if len(lessons) == 1 else f"your {len(lessons)} lessons"
     print(f"Running {what} in {workspace}, each in a fresh Python (at most {timeout:g} s per lesson)",
           file=stream, flush=True)
