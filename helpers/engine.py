@@ -79,10 +79,9 @@ def _as_array(data, what="Value"):
     if data is None or isinstance(data, (str, bytes, bool)) or callable(data):
         raise TypeError(f"{what} needs a number or an array of numbers, got {type(data).__name__} {data!r:.40}")
     try:
-        array = np.array(data, dtype=np.float64)
+        return np.array(data, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{what} needs a number or an array of numbers, got {data!r:.60} ({error})") from None
-    return array
 
 
 def _reflected(apply):

@@ -87,10 +87,8 @@ def strip_solutions(source, *, markdown=False):
                 raise MarkerError(f"line {number}: {END} without a {BEGIN} before it")
             out.append(MARKDOWN_PLACEHOLDER if markdown else placeholder("\n".join(region), indent))
             region = None
-        elif region is not None:
-            region.append(line)
         else:
-            out.append(line)
+            (out if region is None else region).append(line)
     if region is not None:
         raise MarkerError(f"a {BEGIN} is never closed with {END}")
     return "\n".join(out)

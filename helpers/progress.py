@@ -118,17 +118,11 @@ class _NoPython(Exception):
 
 
 def output_size(msg):
-    """Return what keeping the output message ``msg`` costs, in characters (0 if it is not an output)."""
-    kind, content = msg.get("msg_type"), msg.get("content") or {}
-    if kind == "stream":
-        size = len(content.get("text", ""))
-    elif kind in ("display_data", "execute_result", "update_display_data"):
-        size = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (content.get("data") or {}).values())
-    elif kind == "error":
-        size = len(content.get("evalue", "")) + sum(len(line) for line in content.get("traceback") or ())
-    else:
-        return 0
-    return size + OUTPUT_OVERHEAD
+    """Return what keeping the output message ``msg`` costs, in characters: its content as JSON, and an overhead.
+
+    nbclient hands only outputs (prints, displays, results, errors) to ``output()``, so only those are counted.
+    """
+    return len(json.dumps(msg.get("content") or {}, ensure_ascii=False)) + OUTPUT_OVERHEAD
 
 
 class _BoundedClient(NotebookClient):
