@@ -102,7 +102,7 @@ def setup(course, workspace=None):
     for source in lessons:
         target = workspace / source.name
         data = source.read_bytes()
-        digest = _digest(data)
+        digest = hashlib.sha256(data).hexdigest()
         if target.exists():
             done.kept.append(target)
             seen = versions.get(source.name, {})
@@ -152,7 +152,7 @@ def reset(course, workspace=None, lesson=None, *, now=None):
             return Reset(target, False, None)
         backup = _save_backup(workspace, target, mine, now or datetime.now())
     _write_whole(target, fresh, overwrite=True)
-    versions[source.name] = {"copied": _digest(fresh)}
+    versions[source.name] = {"copied": hashlib.sha256(fresh).hexdigest()}
     _write_versions(workspace, versions)
     return Reset(target, True, backup)
 
@@ -231,9 +231,7 @@ def _umask():
 
 def _sync_folder(folder):
     """Flush the folder's entry for a renamed file to disk, where the system allows it (not on Windows)."""
-    if os.name == "nt":
-        return
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):                    # Windows refuses to open a folder: nothing to do there
         handle = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(handle)
@@ -242,10 +240,6 @@ def _sync_folder(folder):
 
 
 # ---------------------------------------------------------------------------- bookkeeping
-def _digest(data):
-    return hashlib.sha256(data).hexdigest()
-
-
 def _read_versions(workspace):
     """Return the record of which course version each lesson was copied from; refuse a folder in its place."""
     path = workspace / VERSIONS
