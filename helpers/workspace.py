@@ -142,7 +142,6 @@ def reset(course, workspace=None, lesson=None, *, now=None):
     problem = notebook_problem(source)
     if problem:
         raise WorkspaceError(f"the course's {source.name} is broken: {problem}; your copy is untouched")
-    versions = _read_versions(workspace)                  # before anything is written: it may refuse
     target = workspace / source.name
     fresh = source.read_bytes()
     backup = None
@@ -151,9 +150,10 @@ def reset(course, workspace=None, lesson=None, *, now=None):
         if mine == fresh:
             return Reset(target, False, None)
         backup = _save_backup(workspace, target, mine, now or datetime.now())
-    _write_whole(target, fresh, overwrite=True)
+    versions = _read_versions(workspace)
     versions[source.name] = {"copied": hashlib.sha256(fresh).hexdigest()}
-    _write_versions(workspace, versions)
+    _write_versions(workspace, versions)                  # first: if it cannot be written, the lesson is untouched
+    _write_whole(target, fresh, overwrite=True)
     return Reset(target, True, backup)
 
 
@@ -241,21 +241,21 @@ def _sync_folder(folder):
 
 # ---------------------------------------------------------------------------- bookkeeping
 def _read_versions(workspace):
-    """Return the record of which course version each lesson was copied from; refuse a folder in its place."""
-    path = workspace / VERSIONS
-    if path.exists() and not path.is_file():
-        raise WorkspaceError(f"{_show(path)} is a folder, but the course keeps a small record file of that name "
-                             "(which version of each lesson you copied): rename or remove the folder, then run "
-                             "this again; your lessons are untouched")
+    """Return the record of which course version each lesson was copied from."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads((workspace / VERSIONS).read_text(encoding="utf-8"))
     except (OSError, ValueError):                # missing or damaged: start again, it is only a memo
         return {}
     return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
 
 def _write_versions(workspace, versions):
-    _write_whole(workspace / VERSIONS, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
+    path = workspace / VERSIONS
+    if path.exists() and not path.is_file():
+        raise WorkspaceError(f"{_show(path)} is a folder, but the course keeps a small record file of that name "
+                             "(which version of each lesson you copied): rename or remove the folder, then run "
+                             "this again; your lessons are untouched")
+    _write_whole(path, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
                  overwrite=True)
 
 
