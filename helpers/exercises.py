@@ -53,9 +53,8 @@ def placeholder(code, indent=""):
     >>> print(placeholder("return x * y", "    "))
         return ...  # YOUR CODE HERE
     """
-    source = textwrap.dedent(code)
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(textwrap.dedent(code))
     except SyntaxError as error:
         raise MarkerError(f"the solution region is not valid Python on its own: {error.msg} "
                           f"(line {error.lineno}: {(error.text or '').strip()})") from None
