@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 LOCK = "requirements.lock"                   # every package, pinned (made by `lock` from requirements.txt)
 BROWSER_LOCK = "requirements-browser.lock"   # what `test-browser` adds (made from requirements-browser.txt)
+OVERRIDES = "requirements-overrides.txt"     # what the lock leaves out, and why
 FIRST_LESSON = "01_derivatives.ipynb"
 MINIMUM_PYTHON = (3, 11)
 LOCK_PYTHON = "3.11"                         # the lock holds for this Python and every newer one
@@ -120,8 +121,14 @@ class Course:
         print(text, file=self.out, flush=True)
 
     def run(self, command, **options):
-        """Run ``command`` in the course folder; return its exit status."""
-        return self._run([str(part) for part in command], cwd=self.root, **options)
+        """Run ``command`` in the course folder; return its exit status.
+
+        Python may keep compiled bytecode (``__pycache__``) here even where PYTHONDONTWRITEBYTECODE is set:
+        without it every process compiles again each module it imports (numpy, Jupyter, the tests), and a
+        test run starts a few dozen processes and kernels.  uv, unlike pip, installs without compiling.
+        """
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        return self._run([str(part) for part in command], cwd=self.root, env=env, **options)
 
     def must(self, command, failed):
         """Run ``command``; raise LauncherError(``failed``) when it does not succeed."""
@@ -161,8 +168,8 @@ class Course:
         else:
             self.say(f"Installing the packages pinned in {LOCK} with pip (this takes a minute or two) ...")
             self.must([self.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                       "-r", lock], f"pip could not install {LOCK} (see above); check the network, then run "
-                                    "this again")
+                       "--no-deps", "-r", lock],                 # the lock is complete: exactly what it pins
+                      f"pip could not install {LOCK} (see above); check the network, then run this again")
             self.must([self.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                        "--no-deps", "--no-build-isolation", "-e", "."],
                       "pip could not install the course's helpers package (see above)")
@@ -210,7 +217,7 @@ class Course:
         if not uv.exists():
             raise LauncherError("making the lock needs uv: run this where uv can be installed")
         header = ["--universal", "--python-version", LOCK_PYTHON, "--quiet", "--custom-compile-command",
-                  "make lock"]
+                  "make lock", "--override", OVERRIDES]
         self.must([uv, "pip", "compile", *header, "requirements.txt", "-o", LOCK],
                   "uv could not resolve requirements.txt (see above)")
         self.must([uv, "pip", "compile", *header, "requirements-browser.txt", "-c", LOCK, "-o", BROWSER_LOCK],
@@ -252,33 +259,24 @@ class Course:
         return self.run([self.python, "-m", "helpers.workspace", "reset", lesson])
 
     # -------------------------------------------------------------- instructors
-    def pytest(self, *args, jobs="auto", dist="loadfile"):
-        """Return the pytest command; ``jobs`` processes share the tests (1: all in this one).
+    def test_command(self, *, jobs="auto", unit=True, notebooks=True):
+        """Return the one pytest run of ``test``: unit tests and doctests, and every notebook in both folders.
 
-        ``dist="loadfile"`` keeps each file (each notebook, whose cells share one kernel) in one process;
-        ``"loadgroup"`` spreads single tests, keeping those marked ``xdist_group`` with the same name together.
+        One session keeps both cores busy to the end; ``jobs`` processes share it (1: all in this one).
+        ``--dist loadgroup`` spreads single tests but keeps tests of one ``xdist_group`` together: every cell
+        of a notebook (which share one kernel; see conftest.py) and tests that share a costly fixture.
         """
-        spread = [] if str(jobs) in ("0", "1") else ["-n", str(jobs), "--dist", dist]
-        return [self.python, "-m", "pytest", *spread, *args]
+        spread = [] if str(jobs) in ("0", "1") else ["-n", str(jobs), "--dist", "loadgroup"]
+        paths = ["tests", "helpers", "--doctest-modules", "--ignore=tests/browser"] if unit else []
+        if notebooks:
+            # exercise notebooks must run clean untouched; solution notebooks must also print what they saved
+            paths += ["notebooks", "solutions", "--nbval", "--nbval-current-env", "--nbval-cell-timeout=300",
+                      "--nbval-sanitize-with", "tests/nbval-sanitize.cfg"]
+        return [self.python, "-m", "pytest", *spread, *paths]
 
-    def test_commands(self, *, jobs="auto"):
-        """Return the three test runs of ``test``: unit tests, exercise notebooks, solution notebooks."""
-        return [
-            self.pytest("tests", "helpers", "--doctest-modules", "--ignore=tests/browser", jobs=jobs, dist="loadgroup"),
-            # exercise notebooks: must run clean untouched (checks say "not attempted")
-            self.pytest("--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout=300", "notebooks", jobs=jobs),
-            # solution notebooks: must run clean and print exactly what their saved outputs show
-            self.pytest("--nbval", "--nbval-current-env", "--nbval-cell-timeout=300",
-                        "--nbval-sanitize-with", "tests/nbval-sanitize.cfg", "solutions", jobs=jobs),
-        ]
-
-    def test(self, *, jobs="auto", which=(0, 1, 2)):
+    def test(self, *, jobs="auto", unit=True, notebooks=True):
         self.install()
-        failed = 0
-        for index, command in enumerate(self.test_commands(jobs=jobs)):
-            if index in which and self.run(command) != 0:
-                failed = 1
-        return failed
+        return 1 if self.run(self.test_command(jobs=jobs, unit=unit, notebooks=notebooks)) != 0 else 0
 
     def test_browser(self):
         chromium = find_chromium()
@@ -392,8 +390,8 @@ def main(argv=None, *, root=ROOT):
             course.install()
             return 0
         if args.command in ("test", "test-unit", "test-notebooks"):
-            which = {"test": (0, 1, 2), "test-unit": (0,), "test-notebooks": (1, 2)}[args.command]
-            return course.test(jobs=args.jobs, which=which)
+            return course.test(jobs=args.jobs, unit=args.command != "test-notebooks",
+                               notebooks=args.command != "test-unit")
         if args.command == "test-browser":
             return course.test_browser()
         if args.command in ("solutions", "exercises"):

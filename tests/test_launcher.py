@@ -5,6 +5,7 @@ by a stand-in that also creates the files a real run would leave behind.
 """
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import re
 import shutil
@@ -28,10 +29,11 @@ class Recorder:
 
     def __init__(self, venv, *, windows=False, uv_installs=True):
         self.venv, self.windows, self.uv_installs = venv, windows, uv_installs
-        self.commands = []
+        self.commands, self.options = [], []
 
     def __call__(self, command, **options):
         self.commands.append(command)
+        self.options.append(options)
         if command[1:3] == ["-m", "venv"]:
             python = launcher.venv_python(self.venv, windows=self.windows)
             python.parent.mkdir(parents=True)
@@ -95,6 +97,16 @@ def test_first_install_creates_the_venv_bootstraps_uv_with_pip_then_syncs_the_lo
     assert len(recorder.commands) == 4
 
 
+def test_commands_may_keep_compiled_bytecode(course_folder, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("BACKPROP_SOMETHING", "kept")
+    course, recorder = make_course(course_folder)
+    course.run(["python", "-c", "pass"])
+    env = recorder.options[-1]["env"]
+    assert "PYTHONDONTWRITEBYTECODE" not in env and env["BACKPROP_SOMETHING"] == "kept"
+    assert recorder.options[-1]["cwd"] == course_folder
+
+
 def test_a_second_install_does_nothing_until_the_lock_changes(course_folder, monkeypatch):
     monkeypatch.delenv("BACKPROP_INSTALLER", raising=False)
     course, recorder = make_course(course_folder)
@@ -112,7 +124,7 @@ def test_without_uv_pip_installs_the_same_lock(course_folder, monkeypatch):
     course.install()
     python = str(course.python)
     assert recorder.commands[-2] == [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                     "-r", str(course_folder / "requirements.lock")]
+                                     "--no-deps", "-r", str(course_folder / "requirements.lock")]   # exactly the lock
     assert recorder.commands[-1][-4:] == ["--no-deps", "--no-build-isolation", "-e", "."]
     assert not any("uv" in Path(c[0]).name for c in recorder.commands)
 
@@ -169,17 +181,19 @@ def test_lab_serves_on_localhost_only_with_its_token_on_the_workspace(tmp_path):
     assert "--allow-root" in [str(c) for c in course.lab_command(root_user=True)]
 
 
-def test_tests_use_every_core_without_splitting_a_notebook(tmp_path):
+def test_tests_run_in_one_session_on_every_core_without_splitting_a_notebook(tmp_path):
     course = launcher.Course(tmp_path)
-    unit, exercises, solutions = ([str(c) for c in command] for command in course.test_commands())
-    for command in (exercises, solutions):
-        assert command[command.index("-n") + 1] == "auto"
-        assert command[command.index("--dist") + 1] == "loadfile"      # a notebook's cells share one kernel
-    assert "--nbval-lax" in exercises and "notebooks" in exercises
-    assert "--nbval" in solutions and "solutions" in solutions
-    assert "--doctest-modules" in unit and unit[unit.index("--dist") + 1] == "loadgroup"   # tests/test_progress.py
-    serial = [str(c) for c in course.test_commands(jobs="1")[1]]
-    assert "-n" not in serial and "--dist" not in serial
+    command = [str(c) for c in course.test_command()]
+    assert command[command.index("-n") + 1] == "auto"
+    assert command[command.index("--dist") + 1] == "loadgroup"          # a notebook's cells share one kernel
+    for part in ("tests", "helpers", "--doctest-modules", "notebooks", "solutions", "--nbval"):
+        assert part in command, part
+    assert "--nbval-lax" not in command                                   # conftest.py relaxes notebooks/ only
+    unit = [str(c) for c in course.test_command(notebooks=False)]
+    assert "tests" in unit and "notebooks" not in unit and "--nbval" not in unit
+    only_notebooks = [str(c) for c in course.test_command(unit=False, jobs="1")]
+    assert "tests" not in only_notebooks and "solutions" in only_notebooks
+    assert "-n" not in only_notebooks and "--dist" not in only_notebooks
 
 
 def test_test_browser_without_chromium_says_how_to_get_it(tmp_path, monkeypatch, capsys):
@@ -272,6 +286,22 @@ def test_every_installed_distribution_is_pinned_in_the_lock():
         if locked.get(name) != dist.version:
             unpinned[name] = (dist.version, locked.get(name))
     assert not unpinned, f"installed but not pinned at that version (installed, locked): {unpinned}"
+
+
+def test_what_the_overrides_leave_out_no_machine_installs():
+    """requirements-overrides.txt drops a package from every platform; the lock must show that."""
+    from packaging.requirements import Requirement
+
+    left_out = [Requirement(line) for line in (ROOT / "requirements-overrides.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert left_out, "requirements-overrides.txt overrides nothing"
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    for requirement in left_out:
+        line = next(line for line in lock.splitlines() if line.lower().startswith(requirement.name + "=="))
+        marker = Requirement(line).marker
+        for system in ("linux", "darwin", "win32"):
+            assert not marker.evaluate({"sys_platform": system}), f"{line} would be installed on {system}"
+    assert "--override" in inspect.getsource(launcher.Course.lock)
 
 
 def test_environment_yml_names_every_requirement():

@@ -1,0 +1,24 @@
+"""How pytest runs the course's notebooks, so that one `make test` runs everything in a single session.
+
+nbval (`--nbval`) turns each notebook into one test per code cell, all sharing one kernel.  Two rules:
+
+* The exercise notebooks in notebooks/ are run as a learner first opens them: every cell must run without
+  an error, but their outputs are not compared (they are saved empty; each check prints "not attempted yet").
+  The solution notebooks in solutions/ must also print exactly what their saved outputs show.
+* All the cells of one notebook run in the same pytest-xdist worker, in order (`--dist loadgroup` keeps the
+  tests of one `xdist_group` together), while the unit tests spread over every core beside them.
+"""
+import pytest
+
+EXERCISE_FOLDER = "notebooks"       # run, never compared: the exercise notebooks have no saved outputs
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(file_path, parent):
+    collectors = yield
+    if file_path.suffix == ".ipynb":
+        for notebook in collectors or []:
+            notebook.add_marker(pytest.mark.xdist_group(f"notebook {file_path.parent.name}/{file_path.name}"))
+            if file_path.parent.name == EXERCISE_FOLDER:
+                notebook.compare_outputs = False        # what --nbval-lax does, for this folder only
+    return collectors
