@@ -28,6 +28,7 @@ copies' gradients back to the input's own shape.
 >>> float(x.grad), float(y.grad), float(z.grad)
 (-4.0, -4.0, 3.0)
 """
+import operator
 from numbers import Real
 
 import numpy as np
@@ -47,23 +48,15 @@ def unbroadcast(grad, shape):
     [[3.0], [3.0]]
     """
     grad = np.asarray(grad, dtype=np.float64)
-    shape, original = tuple(shape), grad.shape
+    shape = tuple(shape)
     if grad.shape == shape:
         return grad
-    # numpy adds new axes on the left: sum them away
-    leading = grad.ndim - len(shape)
-    if leading < 0:
-        raise ValueError(f"cannot unbroadcast a gradient of shape {original} to the bigger shape {shape}")
-    if leading > 0:
-        grad = grad.sum(axis=tuple(range(leading)))
-    # axes of length 1 that were stretched: sum them, keeping the axis
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    if grad.shape != shape:
-        raise ValueError(f"cannot unbroadcast a gradient of shape {original} to shape {shape}: "
+    # numpy lines shapes up on the right; each axis of `shape` must match the gradient's or be 1
+    if len(shape) > grad.ndim or any(n not in (1, m) for n, m in zip(shape[::-1], grad.shape[::-1])):
+        raise ValueError(f"cannot unbroadcast a gradient of shape {grad.shape} to shape {shape}: "
                          "an array of that shape does not broadcast to it")
-    return grad
+    # sum the copies, keeping the summed axes as size 1; reshape drops the new axes numpy added on the left
+    return grad.sum(axis=broadcast_axes(shape, grad.shape), keepdims=True).reshape(shape)
 
 
 def broadcast_axes(shape, out_shape):
@@ -86,10 +79,14 @@ def _as_array(data, what="Value"):
     if data is None or isinstance(data, (str, bytes, bool)) or callable(data):
         raise TypeError(f"{what} needs a number or an array of numbers, got {type(data).__name__} {data!r:.40}")
     try:
-        array = np.array(data, dtype=np.float64)
+        return np.array(data, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{what} needs a number or an array of numbers, got {data!r:.60} ({error})") from None
-    return array
+
+
+def _reflected(apply):
+    """Return the method Python calls for ``number OP value``: it computes ``constant(number) OP value``."""
+    return lambda self, other: apply(_lift(other), self)
 
 
 def _lift(other):
@@ -200,23 +197,18 @@ class Value:
         return self * _lift(other) ** -1                         # a / b = a * b^-1
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Value) or isinstance(exponent, bool) or not isinstance(exponent, Real):
+        if isinstance(exponent, bool) or not isinstance(exponent, Real):   # a Value is not a Real either
             raise TypeError(f"x ** p needs a plain number p, got {type(exponent).__name__}; "
                             "for a Value exponent write (p * x.log()).exp()")
         p, a = float(exponent), self.data
         return self._gate(a ** p, "pow", (self,), lambda g: g * p * a ** (p - 1), exponent=p)
 
-    def __radd__(self, other):
-        return _lift(other) + self
-
-    def __rsub__(self, other):
-        return _lift(other) - self
-
-    def __rmul__(self, other):
-        return _lift(other) * self
-
-    def __rtruediv__(self, other):
-        return _lift(other) / self
+    # `2 * x` asks the number first, then x.__rmul__(2): the number becomes the gate's left input
+    __radd__ = _reflected(operator.add)
+    __rsub__ = _reflected(operator.sub)
+    __rmul__ = _reflected(operator.mul)
+    __rtruediv__ = _reflected(operator.truediv)
+    __rmatmul__ = _reflected(operator.matmul)
 
     def __matmul__(self, other):
         other = _lift(other)
@@ -226,9 +218,6 @@ class Value:
         # D = A @ B  ->  dA = dD @ B.T,  dB = A.T @ dD  (the only shapes that fit)
         return self._gate(a @ b, "matmul", (self, other),
                           lambda g: g @ b.T, lambda g: a.T @ g)
-
-    def __rmatmul__(self, other):
-        return _lift(other) @ self
 
     def exp(self):
         out = np.exp(self.data)
@@ -270,10 +259,8 @@ class Value:
 
     def sum(self, axis=None, keepdims=False):
         shape = self.data.shape
-
-        def local(g):
-            return np.broadcast_to(_kept(g, axis, keepdims), shape)    # every element got the same push
-        return self._gate(self.data.sum(axis=axis, keepdims=keepdims), "sum", (self,), local,
+        return self._gate(self.data.sum(axis=axis, keepdims=keepdims), "sum", (self,),
+                          lambda g: np.broadcast_to(_kept(g, axis, keepdims), shape),  # every element: same push
                           axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
@@ -333,20 +320,15 @@ class Value:
         made from it) is the same on every run.  Iterative, so deep graphs do
         not hit Python's recursion limit.
         """
-        order, done = [], set()
-        stack = [(self, False)]
+        order, seen, stack = [], set(), [(self, False)]
         while stack:
             node, inputs_done = stack.pop()
-            if id(node) in done:
-                continue
             if inputs_done:
-                done.add(id(node))
-                order.append(node)
-                continue
-            stack.append((node, True))
-            for parent in reversed(node.inputs):
-                if id(parent) not in done:
-                    stack.append((parent, False))
+                order.append(node)                               # all of its inputs are in order already
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((parent, False) for parent in reversed(node.inputs))
         return order
 
     def gradients(self, seed=None):
@@ -388,9 +370,10 @@ class Value:
         into ``.grad``), so running a cell twice gives the same numbers.
         Constants, and anything no gradient reaches, get zeros.
         """
-        order = self.topological_order()
-        for node, grad in zip(order, _own_arrays(order, self.gradients(seed))):
-            node.grad = grad                                     # None reads as zeros
+        grads = self.gradients(seed)
+        for node in self.topological_order():
+            grad = grads.get(id(node))                           # None reads as zeros
+            node.grad = None if grad is None else grad.copy()    # its own memory: gates pass views and shares on
 
     def _seed(self, seed):
         if seed is None:
@@ -404,19 +387,6 @@ class Value:
 def _kept(g, axis, keepdims):
     """Return ``g`` with the axes a reduction removed put back as size 1 (so it broadcasts over them)."""
     return g if axis is None or keepdims else np.expand_dims(g, axis)
-
-
-def _own_arrays(order, grads):
-    """Return each node's gradient as an array no other node shares (views included), or None."""
-    owners = set()                                               # memory already behind some node's .grad
-    for node in order:
-        grad = grads.get(id(node))
-        if grad is not None:
-            owner = grad if grad.base is None else grad.base     # a view (reshape, .T) shares its base
-            if id(owner) in owners or not grad.flags.writeable:
-                grad = owner = grad.copy()
-            owners.add(id(owner))
-        yield grad
 
 
 def maximum(a, b):

@@ -34,6 +34,9 @@ __all__ = ["make_exercise", "strip_solutions", "placeholder", "BEGIN", "END", "m
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SOLUTION_ONLY = "solution-only"
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+NEW_CELL = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+            "raw": nbformat.v4.new_raw_cell}
 MARKDOWN_PLACEHOLDER = "*Your answer here (double-click this cell to edit it).*"
 
 
@@ -50,26 +53,18 @@ def placeholder(code, indent=""):
     >>> print(placeholder("return x * y", "    "))
         return ...  # YOUR CODE HERE
     """
-    source = textwrap.dedent(code)
     try:
-        tree = ast.parse(source)
+        tree = ast.parse(textwrap.dedent(code))
     except SyntaxError as error:
         raise MarkerError(f"the solution region is not valid Python on its own: {error.msg} "
                           f"(line {error.lineno}: {(error.text or '').strip()})") from None
-    names = []
-    for node in ast.walk(tree):
-        targets = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        for target in targets:
-            for leaf in ast.walk(target):
-                if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store) and leaf.id not in names:
-                    names.append(leaf.id)
-    # names assigned inside a function defined in the region belong to that function
-    defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    lines = [f"{name} = ...  # YOUR CODE HERE" for name in names if name not in defined]
+    names = {}                                                   # a dict: each name once, in order
+    for node in ast.walk(tree):                                  # assignments only: not loop variables
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            for target in getattr(node, "targets", None) or [node.target]:
+                names.update((leaf.id, None) for leaf in ast.walk(target)
+                             if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store))
+    lines = [f"{name} = ...  # YOUR CODE HERE" for name in names]
     if any(isinstance(n, ast.Return) for n in tree.body):
         lines.append("return ...  # YOUR CODE HERE")
     if not lines:
@@ -91,10 +86,8 @@ def strip_solutions(source, *, markdown=False):
                 raise MarkerError(f"line {number}: {END} without a {BEGIN} before it")
             out.append(MARKDOWN_PLACEHOLDER if markdown else placeholder("\n".join(region), indent))
             region = None
-        elif region is not None:
-            region.append(line)
         else:
-            out.append(line)
+            (out if region is None else region).append(line)
     if region is not None:
         raise MarkerError(f"a {BEGIN} is never closed with {END}")
     return "\n".join(out)
@@ -103,10 +96,7 @@ def strip_solutions(source, *, markdown=False):
 def make_exercise(solution):
     """Return a new exercise notebook made from a solution notebook (nbformat node)."""
     exercise = nbformat.v4.new_notebook()
-    exercise.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
+    exercise.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     for index, cell in enumerate(solution.cells):
         tags = cell.get("metadata", {}).get("tags", [])
         if SOLUTION_ONLY in tags:
@@ -115,13 +105,7 @@ def make_exercise(solution):
             source = strip_solutions(cell.source, markdown=cell.cell_type == "markdown")
         except MarkerError as error:
             raise MarkerError(f"cell {index} ({cell.cell_type}): {error}") from None
-        metadata = {"tags": tags} if tags else {}
-        if cell.cell_type == "code":
-            new = nbformat.v4.new_code_cell(source, metadata=metadata)
-        elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(source, metadata=metadata)
-        else:
-            new = nbformat.v4.new_raw_cell(source, metadata=metadata)
+        new = NEW_CELL[cell.cell_type](source, metadata={"tags": tags} if tags else {})
         new["id"] = cell.get("id") or f"cell-{index}"            # stable ids: stable files
         exercise.cells.append(new)
     return exercise
@@ -133,7 +117,7 @@ def execute(path, timeout=300):
     from nbclient.exceptions import CellExecutionError
 
     notebook = nbformat.read(path, as_version=4)
-    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    notebook.metadata["kernelspec"] = KERNELSPEC
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     print(f"running {path} ...", flush=True)
@@ -162,14 +146,12 @@ def _settled(outputs):
     """
     settled = []
     for output in outputs:
-        if output.get("output_type") == "stream" and settled and settled[-1].get("output_type") == "stream" \
-                and settled[-1].get("name") == output.get("name"):
-            settled[-1]["text"] += output["text"]
-            continue
-        data = output.get("data")
-        if data and "application/vnd.jupyter.widget-view+json" in data:
-            del data["application/vnd.jupyter.widget-view+json"]
-        settled.append(output)
+        last = settled[-1] if settled else {}
+        if output.get("output_type") == "stream" == last.get("output_type") and last["name"] == output["name"]:
+            last["text"] += output["text"]
+        else:
+            output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+            settled.append(output)
     return settled
 
 
@@ -192,17 +174,13 @@ def main(argv=None):
     everything = sorted(args.solutions.glob("*.ipynb"))
     sources = sorted(args.paths) if args.paths else everything
     missing = [p for p in sources if not p.is_file()]
-    if missing:
-        print(f"no such solution notebook: {', '.join(map(str, missing))}", file=sys.stderr)
+    if missing or not sources:
+        print(f"no such solution notebook: {', '.join(map(str, missing))}" if missing else
+              f"no solution notebooks found in {args.solutions}/", file=sys.stderr)
         return 2
-    if not sources:
-        print(f"no solution notebooks found in {args.solutions}/", file=sys.stderr)
-        return 2
-    if args.execute:
-        for path in sources:
-            if not execute(path):
-                return 1
-    stale = []
+    if args.execute and not all(execute(path) for path in sources):   # stops at the first that fails
+        return 1
+    stale = 0
     for path in sources:
         try:
             text = render(make_exercise(nbformat.read(path, as_version=4)))
@@ -212,21 +190,19 @@ def main(argv=None):
         target = args.notebooks / path.name
         if target.exists() and target.read_text(encoding="utf-8") == text:
             continue
-        stale.append(target)
-        if not args.check:
+        stale += 1
+        if args.check:
+            print(f"{target} is out of date: run `make exercises`", file=sys.stderr)
+        else:
             args.notebooks.mkdir(exist_ok=True)
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target}")
     orphans = sorted(set(p.name for p in args.notebooks.glob("*.ipynb")) - set(p.name for p in everything))
     for name in orphans:
         print(f"{args.notebooks / name} has no solution notebook in {args.solutions}/", file=sys.stderr)
-    if args.check and (stale or orphans):
-        for target in stale:
-            print(f"{target} is out of date: run `make exercises`", file=sys.stderr)
-        return 1
     if not stale and not args.check:
         print(f"all {len(sources)} exercise notebooks are up to date")
-    return 1 if orphans else 0
+    return 1 if orphans or (args.check and stale) else 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ the lessons) need these, so they live here and imports go one way:
 ``workspace → progress → lessons`` and ``workspace → lessons``.  Only the
 standard library is used.
 """
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -66,12 +67,9 @@ def notebook_problem(path):
 def show(path):
     """Return ``path`` relative to the current folder when it is inside it (for messages)."""
     path = Path(path)
-    try:
-        shown = path.resolve().relative_to(Path.cwd().resolve())
-    except (ValueError, OSError):
-        shown = path
-    try:
-        folder = path.is_dir()
-    except OSError:
-        folder = False
-    return f"{shown}/" if folder else str(shown)
+    with contextlib.suppress(ValueError, OSError):        # outside the current folder: shown as it is
+        path = path.resolve().relative_to(Path.cwd().resolve())
+    with contextlib.suppress(OSError):
+        if path.is_dir():
+            return f"{path}/"
+    return str(path)

@@ -23,12 +23,11 @@ class Op:
     symbol: str
     name: str
     rule: str                    # what the gate does with the upstream gradient, as one clause
-    pattern: str = ""            # the one-word summary lesson 2 teaches, where there is one
 
 
 OPS = {
-    "add": Op("+", "add", "each input gets the upstream gradient unchanged", "distributes"),
-    "mul": Op("*", "multiply", "each input gets the other input times the upstream gradient", "swaps"),
+    "add": Op("+", "add", "each input gets the upstream gradient unchanged"),
+    "mul": Op("*", "multiply", "each input gets the other input times the upstream gradient"),
     "neg": Op("neg", "negate", "the input gets the upstream gradient with its sign flipped"),
     "pow": Op("**", "power", "the input gets p·x^(p−1) times the upstream gradient"),
     "exp": Op("exp", "exp", "the input gets the gate's own output times the upstream gradient"),
@@ -37,11 +36,10 @@ OPS = {
     "sigmoid": Op("σ", "sigmoid", "the input gets σ·(1 − σ) times the upstream gradient"),
     "relu": Op("relu", "ReLU", "the input gets the upstream gradient where it was positive, 0 elsewhere"),
     "abs": Op("abs", "abs", "the input gets the upstream gradient times the sign of the input"),
-    "maximum": Op("max", "max", "the larger input gets the upstream gradient (a tie splits it evenly)",
-                  "routes"),
+    "maximum": Op("max", "max", "the larger input gets the upstream gradient (a tie splits it evenly)"),
     "sum": Op("Σ", "sum", "every element summed gets a copy of the upstream gradient"),
     "max": Op("max", "max over an axis",
-              "the largest element of each group gets the upstream gradient (a tie splits it evenly)", "routes"),
+              "the largest element of each group gets the upstream gradient (a tie splits it evenly)"),
     "matmul": Op("@", "matrix-multiply", "dA = dD @ Bᵀ and dB = Aᵀ @ dD: the only shapes that fit"),
     "transpose": Op("T", "transpose", "the input gets the upstream gradient transposed back"),
     "reshape": Op("reshape", "reshape", "the input gets the upstream gradient reshaped back"),

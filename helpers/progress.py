@@ -16,6 +16,8 @@ the reason.
 Nothing is written into the learner's notebooks.  ``make progress`` prints a
 line per lesson while it runs, then the table made by :func:`format_table`.
 """
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -26,6 +28,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
+
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
 from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
 
@@ -35,6 +42,16 @@ __all__ = ["NOT_CHECKED", "Row", "LessonProgress", "expected_exercises", "run_le
 NOT_CHECKED = "not checked"
 SYMBOLS = {CORRECT: "✓", WRONG: "✗", NOT_ATTEMPTED: "…", NOT_CHECKED: "!"}
 TIMED_OUT, KERNEL_DIED, FLOODED = "timed out", "kernel died", "printed too much"
+# why a run ended early: (a few words for the lesson's line, the sentence under the table)
+STOPS = {
+    TIMED_OUT: ("timed out after {timeout:g} s",
+                "timed out after {timeout:g} s in {where} — an endless loop? The cells after it did not run."),
+    FLOODED: ("printed too much",
+              "{where} printed more than {amount} of output, so the run was stopped there and the cells after it "
+              "did not run — print less (a print inside a long or endless loop?), then run make progress again"),
+    KERNEL_DIED: ("the kernel died",
+                  "Python stopped (the kernel died) in {where}; the cells after it did not run."),
+}
 OUTPUT_LIMIT = 10_000_000      # characters of output kept per lesson; more and the run stops (memory stays bounded)
 OUTPUT_OVERHEAD = 200          # what one output costs besides its text, so a million tiny prints count too
 RESULTS_LIMIT = 1_000_000      # bytes of check records read per lesson
@@ -51,11 +68,8 @@ class Row:
     @property
     def text(self):
         """The outcome as the table shows it, for example '✗ wrong — dfdx is wrong: ...'."""
-        if self.outcome == CORRECT:
-            return "✓ correct"
-        if self.outcome == NOT_ATTEMPTED:
-            return "… not attempted"
-        return f"{SYMBOLS.get(self.outcome, '?')} {self.outcome} — {self.reason}"
+        text = f"{SYMBOLS.get(self.outcome, '?')} {self.outcome}"
+        return text if self.outcome in (CORRECT, NOT_ATTEMPTED) else f"{text} — {self.reason}"
 
 
 @dataclass
@@ -88,164 +102,154 @@ def expected_exercises(lesson):
     return exercises, {name: exercise for exercise, name in exercises}
 
 
-def _check_calls(nb, ids):
-    """Return [(cell index, check name)] for each call of a known check in the learner's notebook, in order."""
+def _check_calls(nb, names):
+    """Return [(cell index, check name)] for each code cell of the learner's notebook calling one of the checks."""
     calls = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
-            found = sorted((m.start(), name) for name in ids
-                           for m in re.finditer(rf"(?<![\w.]){re.escape(name)}\s*\(", cell.source))
-            calls += [(index, name) for _, name in found]
+            calls += [(index, name) for name in names
+                      if re.search(rf"(?<![\w.]){re.escape(name)}\s*\(", cell.source)]
     return calls
 
 
 # ---------------------------------------------------------------------------- running one notebook
-@dataclass
-class _Run:
-    results: list
-    stop: tuple | None = None                             # (TIMED_OUT, KERNEL_DIED or FLOODED, cell index)
-    kernel_failed: str = ""
+class _NoPython(Exception):
+    """The kernel could not start: the tool failed, not the learner's notebook."""
 
 
 def output_size(msg):
-    """Return what keeping the output message ``msg`` costs, in characters (0 if it is not an output)."""
-    kind, content = msg.get("msg_type"), msg.get("content") or {}
-    if kind == "stream":
-        size = len(content.get("text", ""))
-    elif kind in ("display_data", "execute_result", "update_display_data"):
-        size = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (content.get("data") or {}).values())
-    elif kind == "error":
-        size = len(content.get("evalue", "")) + sum(len(line) for line in content.get("traceback") or ())
-    else:
-        return 0
-    return size + OUTPUT_OVERHEAD
+    """Return what keeping the output message ``msg`` costs, in characters: its content as JSON, and an overhead.
+
+    nbclient hands only outputs (prints, displays, results, errors) to ``output()``, so only those are counted.
+    """
+    return len(json.dumps(msg.get("content") or {}, ensure_ascii=False)) + OUTPUT_OVERHEAD
 
 
-def _bounded_client(nb, *, output_limit, **options):
-    """Return an nbclient NotebookClient that keeps at most ``output_limit`` characters of output.
+class _BoundedClient(NotebookClient):
+    """An nbclient NotebookClient that keeps at most ``output_limit`` characters of output.
 
     Past the limit it keeps nothing more, interrupts the kernel (as the stop
-    button would) and sets ``client.flooded`` to the index of the cell.
+    button would) and sets ``flooded`` to the index of the cell.
     """
-    import asyncio
 
-    from nbclient import NotebookClient
-    from nbclient.util import ensure_async
+    kept, flooded, output_limit, _interrupting = 0, None, OUTPUT_LIMIT, None
 
-    class BoundedClient(NotebookClient):
-        kept, flooded, _interrupting = 0, None, None
-
-        def output(self, outs, msg, display_id, cell_index):
-            if self.flooded is not None:
-                return None                               # dropped as it arrives: memory stays bounded
-            self.kept += output_size(msg)
-            if self.kept > output_limit:
-                self.flooded = cell_index
-                self._interrupting = asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-
-    return BoundedClient(nb, **options)
+    def output(self, outs, msg, display_id, cell_index):
+        if self.flooded is not None:
+            return None                                   # dropped as it arrives: memory stays bounded
+        self.kept += output_size(msg)
+        if self.kept > self.output_limit:
+            self.flooded = cell_index
+            self._interrupting = asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
 
-def _execute(nb, *, cwd, timeout, output_limit=OUTPUT_LIMIT):
-    """Run ``nb`` in a fresh kernel within ``timeout`` seconds in all; return a :class:`_Run`."""
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+def _execute(nb, *, cwd, timeout, output_limit):
+    """Run ``nb`` in a fresh kernel within ``timeout`` seconds in all.
 
+    Return (the records the checks wrote, None or (why the run stopped early, cell index));
+    raise :class:`_NoPython` if the kernel does not start.
+    """
     quiet = logging.getLogger("helpers.progress.nbclient")
     quiet.setLevel(logging.CRITICAL)                      # its timeout/crash messages are ours to tell
-    deadline = [None]
-    client = _bounded_client(nb, output_limit=output_limit, kernel_name="python3", allow_errors=True,
-                             shutdown_kernel="immediate",
-                             timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
-                             resources={"metadata": {"path": str(cwd)}}, log=quiet)
+    deadline = [None]                                     # set once Python runs: starting it is not counted
+    client = _BoundedClient(nb, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
+                            timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
+                            resources={"metadata": {"path": str(cwd)}}, log=quiet)
+    client.output_limit = output_limit
     with tempfile.TemporaryDirectory(prefix="backprop-progress-") as scratch:
         results = Path(scratch) / "results.jsonl"
         env = {**os.environ, RESULTS_ENV: str(results), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-        run, started = _Run([]), False
         with open(Path(scratch) / "kernel.log", "w", encoding="utf-8") as kernel_log:
             try:
                 with client.setup_kernel(env=env, stderr=kernel_log):
-                    started = True
                     deadline[0] = time.monotonic() + timeout
-                    for index, cell in enumerate(nb.cells):
-                        if time.monotonic() >= deadline[0]:
-                            run.stop = (TIMED_OUT, index)
-                            break
-                        try:
-                            client.execute_cell(cell, index)
-                        except CellTimeoutError:
-                            run.stop = (TIMED_OUT, index)
-                            break
-                        except DeadKernelError:
-                            run.stop = (KERNEL_DIED, index)
-                            break
-                        if client.flooded is not None:
-                            run.stop = (FLOODED, client.flooded)
-                            break
+                    stop = _run_cells(client, nb, deadline[0])
             except Exception as error:                    # noqa: BLE001 — whatever stops Python from starting
-                if started:
-                    raise
-                run.kernel_failed = f"{type(error).__name__}: {error}".strip()
-        run.results = _read_results(results)
-    return run
+                if deadline[0] is not None:
+                    raise                                 # Python had started: not a start-up failure
+                raise _NoPython(f"{type(error).__name__}: {error}".strip()) from None
+        return _read_results(results), stop
+
+
+def _run_cells(client, nb, deadline):
+    """Run the cells in order; return None, or (TIMED_OUT, KERNEL_DIED or FLOODED, the cell's index)."""
+    for index, cell in enumerate(nb.cells):
+        if time.monotonic() >= deadline:
+            return TIMED_OUT, index
+        try:
+            client.execute_cell(cell, index)
+        except CellTimeoutError:
+            return TIMED_OUT, index
+        except DeadKernelError:
+            return KERNEL_DIED, index
+        if client.flooded is not None:
+            return FLOODED, client.flooded
+    return None
 
 
 def _read_results(path):
-    """Return the outcomes the checks recorded, as dicts, skipping any line that is not one."""
-    records = []
+    """Return the outcomes the checks recorded (see :mod:`helpers.feedback`), skipping a line cut short."""
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             lines = file.read(RESULTS_LIMIT).splitlines()
     except OSError:                                       # no check ran at all
-        return records
+        return []
+    records = []
     for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and {"exercise", "outcome", "message"} <= record.keys():
-            records.append(record)
+        with contextlib.suppress(ValueError):             # a line cut short (the kernel died mid-write)
+            records.append(json.loads(line))
     return records
 
 
 # ---------------------------------------------------------------------------- one lesson
-def run_lesson(course_notebook, learner_notebook, *, timeout=120.0, output_limit=OUTPUT_LIMIT):
-    """Run the learner's copy of a lesson and return its :class:`LessonProgress`.
+def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0, output_limit=OUTPUT_LIMIT):
+    """Run the learner's copy of a lesson and fill in ``lesson``, its :class:`LessonProgress`.
 
-    ``course_notebook`` (the lesson in ``notebooks/``) says which exercises
-    there are; ``learner_notebook`` is run, with its own folder as working
-    directory, in a fresh kernel, within ``timeout`` seconds.  At most
-    ``output_limit`` characters of its output are kept: a lesson that prints
-    more is stopped there and reported as having printed too much.
+    ``exercises`` are the lesson's [(exercise id, check name)] (see
+    :func:`expected_exercises`); ``learner_notebook`` is run, with its own
+    folder as working directory, in a fresh kernel, within ``timeout`` seconds.
+    At most ``output_limit`` characters of its output are kept: a lesson that
+    prints more is stopped there and reported as having printed too much.
     """
-    learner_notebook = Path(learner_notebook)
-    lesson = LessonProgress(learner_notebook.name)
-    exercises, ids = _course_exercises(course_notebook, lesson)
     nb, problem = _read_notebook(learner_notebook)
     if problem:
-        lesson.stopped = "could not be read"
         number = lesson_number(learner_notebook)
         fresh = f"make reset LESSON={number}" if number is not None else "make reset"
-        lesson.problems.append(f"could not read your notebook, so nothing was run: {problem}. "
-                               f"{fresh} saves it in backups/ and gives you a fresh copy")
-        lesson.rows = [Row(exercise, NOT_CHECKED, "your notebook could not be read") for exercise, _ in exercises]
-        return lesson
-    started = time.monotonic()
+        return _not_run(lesson, exercises, "could not be read", "your notebook could not be read",
+                        f"could not read your notebook, so nothing was run: {problem}. "
+                        f"{fresh} saves it in backups/ and gives you a fresh copy")
     for cell in nb.cells:                                 # outputs saved in the file are not needed: free them
         if cell.cell_type == "code":
             cell.outputs = []
-    run = _execute(nb, cwd=learner_notebook.parent, timeout=timeout, output_limit=output_limit)
+    started = time.monotonic()
+    try:
+        records, stop = _execute(nb, cwd=learner_notebook.parent, timeout=timeout, output_limit=output_limit)
+    except _NoPython as error:
+        lesson.kernel_failed = True
+        return _not_run(lesson, exercises, "could not start Python", "Python could not start",
+                        f"could not start Python to run it ({error})")
     lesson.seconds = time.monotonic() - started
-    _note_stop(lesson, run, nb, timeout, output_limit)
-    _fill_rows(lesson, run, nb, exercises, ids)
+    if stop:
+        words, sentence = STOPS[stop[0]]
+        about = {"timeout": timeout, "where": _where(nb, stop[1]), "amount": _amount(output_limit)}
+        lesson.stopped = words.format(**about)
+        lesson.problems.append(sentence.format(**about))
+    _fill_rows(lesson, records, stop, nb, exercises)
+    return lesson
+
+
+def _not_run(lesson, exercises, stopped, reason, problem):
+    """Fill in ``lesson`` for a notebook that could not be run: each exercise is not checked, for ``reason``."""
+    lesson.stopped = stopped
+    lesson.problems.append(problem)
+    lesson.rows = [Row(exercise, NOT_CHECKED, reason) for exercise, _ in exercises]
     return lesson
 
 
 def _read_notebook(path):
     """Return (notebook, None), or (None, why it cannot be read)."""
-    import nbformat
-
     problem = notebook_problem(path)
     if problem is not None:
         return None, problem
@@ -257,120 +261,79 @@ def _read_notebook(path):
     return nb, None
 
 
-def _note_stop(lesson, run, nb, timeout, output_limit):
-    """Say in ``lesson`` why the run ended early, if it did: no kernel, a time-out, a flood, a dead kernel."""
-    if run.kernel_failed:
-        lesson.kernel_failed, lesson.stopped = True, "could not start Python"
-        lesson.problems.append(f"could not start Python to run it ({run.kernel_failed})")
-        return
-    if not run.stop:
-        return
-    kind, index = run.stop
-    lesson.stopped = {TIMED_OUT: f"timed out after {timeout:g} s", FLOODED: "printed too much"}.get(
-        kind, "the kernel died")
-    if kind == TIMED_OUT:
-        lesson.problems.append(f"timed out after {timeout:g} s in {_where(nb, index)} — an endless loop? "
-                               "The cells after it did not run.")
-    elif kind == FLOODED:
-        lesson.problems.append(f"{_where(nb, index)} printed more than {_amount(output_limit)} of output, so "
-                               "the run was stopped there and the cells after it did not run — print less "
-                               "(a print inside a long or endless loop?), then run make progress again")
-    else:
-        lesson.problems.append(f"Python stopped (the kernel died) in {_where(nb, index)}; "
-                               "the cells after it did not run.")
-
-
-def _fill_rows(lesson, run, nb, exercises, ids):
+def _fill_rows(lesson, records, stop, nb, exercises):
     """Add a row per exercise (its recorded outcome, or why it has none) and the errors no row explains."""
-    latest = {}
-    for record in run.results:                            # a check run twice: its last word counts
-        latest[str(record["exercise"])] = record
-    calls, errors, explained = _check_calls(nb, ids), _cell_errors(nb), set()
-    for exercise, name in exercises:
-        record = latest.pop(exercise, None)
+    latest = {str(record["exercise"]): record for record in records}   # a check run twice: its last word counts
+    checks = dict(exercises)
+    calls, errors, explained = _check_calls(nb, checks.values()), _cell_errors(nb), set()
+    for exercise in [*checks, *(e for e in latest if e not in checks)]:  # then the checks the course does not call
+        record = latest.get(exercise)
         if record:
             lesson.rows.append(Row(exercise, record["outcome"], _first_line(record["message"])))
         else:
-            reason, cells = _why_not_checked(name, calls, run, errors)
+            reason, cells = _why_not_checked(checks[exercise], calls, stop, errors)
             lesson.rows.append(Row(exercise, NOT_CHECKED, reason))
             explained |= cells
-    for exercise, record in latest.items():               # checks the course lesson does not call
-        lesson.rows.append(Row(exercise, record["outcome"], _first_line(record["message"])))
     others = [index for index in errors if index not in explained]
-    for index in others[:3]:                              # errors no exercise row already explains
-        name, value = errors[index]
-        lesson.problems.append(f"{name} in {_where(nb, index)}" + (f": {value}" if value else ""))
+    lesson.problems += [f"{_where(nb, index)} raised {errors[index]}" for index in others[:3]]
     if len(others) > 3:
         lesson.problems.append(f"… and errors in {len(others) - 3} more cells")
 
 
 def _course_exercises(course_notebook, lesson):
-    """Return (exercises, ids) of the course's lesson, noting in ``lesson`` why if they cannot be listed."""
+    """Return the lesson's [(exercise id, check name)]; if they cannot be listed, say why in ``lesson``."""
     try:
-        return expected_exercises(lesson_number(course_notebook))
+        return expected_exercises(lesson_number(course_notebook))[0]
     except Exception as error:                            # noqa: BLE001 — the course's own code, mid-edit
         lesson.problems.append(f"could not list this lesson's exercises ({type(error).__name__}: "
                                f"{_first_line(str(error))}); only the checks that ran are shown")
-        return [], {}
+        return []
 
 
-def _why_not_checked(name, calls, run, errors):
+def _why_not_checked(name, calls, stop, errors):
     """Say in a few words why the check ``name`` recorded no outcome; also return the error cells that explain it."""
     cells = [index for index, called in calls if called == name]
     if not cells:
         return "its check cell is missing from your notebook", set()
-    if run.kernel_failed:
-        return "Python could not start", set()
     check = cells[0]
-    if run.stop and run.stop[1] <= check:
-        return f"the run stopped before this check ({run.stop[0]})", set()
-    before = [index for index, _ in calls if index < check]
-    start = max(before) if before else -1
+    if stop and stop[1] <= check:
+        return f"the run stopped before this check ({stop[0]})", set()
+    start = max([index for index, _ in calls if index < check], default=-1)     # the check call before this one
     cause = next((index for index in errors if start < index < check), None)
     if cause is not None:
-        return (f"the exercise cell raised {_error_text(errors[cause])}, so the check could not run",
-                {cause} | ({check} if check in errors else set()))
+        return (f"the exercise cell raised {errors[cause]}, so the check could not run",
+                {cause, check} & errors.keys())
     if check in errors:
-        return f"the check cell raised {_error_text(errors[check])}", {check}
+        return f"the check cell raised {errors[check]}", {check}
     return "the check cell ran but recorded nothing", set()
 
 
 def _cell_errors(nb):
-    """Return {cell index: (error name, one-line message)} for cells that raised, wrong answers aside."""
+    """Return {cell index: 'ErrorName: one-line message'} for cells that raised, wrong answers aside."""
     errors = {}
     for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else ():
+        for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") != "CheckFailed":
                 value = _first_line(output.get("evalue", ""))
                 value = re.sub(r"\s*\([^()]*, line (\d+)\)$", r" (line \1)", value)   # IPython's cell file name
-                errors[index] = (output.get("ename") or "an error", value)
+                name = output.get("ename") or "an error"
+                errors[index] = f"{name}: {value}" if value else name
                 break
     return errors
-
-
-def _error_text(error):
-    name, value = error
-    return f"{name}: {value}" if value else name
 
 
 def _where(nb, index):
     """Describe cell ``index`` by the nearest heading above it, for example 'a cell under “Exercise 1.2 — …”'."""
     for cell in reversed(nb.cells[:index]):
-        if cell.cell_type == "markdown":
-            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
-            if headings:
-                title = headings[-1]
-                return f"a cell under “{title[:60]}{'…' if len(title) > 60 else ''}”"
+        headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+        if cell.cell_type == "markdown" and headings:
+            return f"a cell under “{_first_line(headings[-1], 61)}”"
     return f"cell {index + 1}"
 
 
 def _amount(characters):
-    """Say how much text ``characters`` is, for example '10 MB' or '500 characters'."""
-    if characters >= 1_000_000:
-        return f"{characters / 1_000_000:g} MB"
-    if characters >= 1_000:
-        return f"{characters / 1_000:g} kB"
-    return f"{characters} characters"
+    """Say how much text ``characters`` is, for example '10 MB' or '50 kB'."""
+    return f"{characters / 1e6:g} MB" if characters >= 1e6 else f"{characters / 1e3:g} kB"
 
 
 def _first_line(text, limit=200):
@@ -392,10 +355,6 @@ def progress(course, workspace, *, timeout=120.0, stream=None, output_limit=OUTP
     workspace = Path(workspace)
     if not workspace.is_dir():
         raise WorkspaceError(f"there is no workspace at {workspace} yet — run make workspace (or make lab) first")
-    try:
-        import nbclient  # noqa: F401
-    except ImportError:
-        raise WorkspaceError("progress needs the nbclient package: run make install") from None
     what = "your lesson" if len(lessons) == 1 else f"your {len(lessons)} lessons"
     print(f"Running {what} in {workspace}, each in a fresh Python (at most {timeout:g} s per lesson)",
           file=stream, flush=True)
@@ -404,12 +363,12 @@ def progress(course, workspace, *, timeout=120.0, stream=None, output_limit=OUTP
     for number, course_notebook in enumerate(lessons, 1):
         learner = workspace / course_notebook.name
         print(f"[{number}/{len(lessons)}] {course_notebook.stem:<{width}}  ", end="", file=stream, flush=True)
+        lesson = LessonProgress(course_notebook.name)
+        exercises = _course_exercises(course_notebook, lesson)
         if learner.is_file():
-            lesson = run_lesson(course_notebook, learner, timeout=timeout, output_limit=output_limit)
+            run_lesson(lesson, exercises, learner, timeout=timeout, output_limit=output_limit)
             print(_summary(lesson), file=stream, flush=True)
         else:
-            lesson = LessonProgress(course_notebook.name)
-            exercises, _ = _course_exercises(course_notebook, lesson)
             lesson.rows = [Row(exercise, NOT_ATTEMPTED) for exercise, _ in exercises]
             lesson.problems.append("not in your workspace yet — make workspace copies it in")
             print("not in your workspace yet", file=stream, flush=True)
@@ -434,21 +393,14 @@ def format_table(lessons):
     rows = []
     for lesson in lessons:
         name = Path(lesson.name).stem
-        for row in lesson.rows:
-            rows.append((name, row.exercise, row.text))
-            name = ""
-        if not lesson.rows and not lesson.problems:
-            rows.append((name, "–", "no exercises"))
-            name = ""
-        for problem in lesson.problems:
-            rows.append((name, "!", problem))
+        entries = [(row.exercise, row.text) for row in lesson.rows] + [("!", text) for text in lesson.problems]
+        for exercise, text in entries or [("–", "no exercises")]:
+            rows.append((name, exercise, text))
             name = ""
     width = [max(len(r[i]) for r in [header, *rows]) for i in range(2)]
-    lines = [f"{header[0]:<{width[0]}}  {header[1]:<{width[1]}}  {header[2]}",
-             f"{'-' * width[0]}  {'-' * width[1]}  {'-' * len(header[2])}"]
-    lines += [f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
-    every = [row for lesson in lessons for row in lesson.rows]
-    total = {o: sum(row.outcome == o for row in every) for o in (CORRECT, WRONG, NOT_ATTEMPTED, NOT_CHECKED)}
-    lines.append(f"Total: {total[CORRECT]} of {len(every)} exercises correct · {total[WRONG]} wrong · "
+    rows[:0] = [header, ("-" * width[0], "-" * width[1], "-" * len(header[2]))]
+    lines = [f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
+    total = {outcome: sum(lesson.count(outcome) for lesson in lessons) for outcome in SYMBOLS}
+    lines.append(f"Total: {total[CORRECT]} of {sum(total.values())} exercises correct · {total[WRONG]} wrong · "
                  f"{total[NOT_ATTEMPTED]} not attempted · {total[NOT_CHECKED]} not checked")
     return "\n".join(lines)

@@ -18,8 +18,10 @@ Every function takes the course folder and the workspace folder as paths, so
 tests run in temporary folders and never touch a real workspace.
 """
 import argparse
+import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -97,10 +99,10 @@ def setup(course, workspace=None):
     if done.created:
         workspace.mkdir(parents=True)
     versions = _read_versions(workspace)
-    before = json.dumps(versions, sort_keys=True)
     for source in lessons:
         target = workspace / source.name
-        digest = _digest(source)
+        data = source.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
         if target.exists():
             done.kept.append(target)
             seen = versions.get(source.name, {})
@@ -112,19 +114,14 @@ def setup(course, workspace=None):
         if problem:
             done.skipped.append((source.name, problem))
             continue
-        if _copy_new(source, target):
+        if _write_whole(target, data, overwrite=False):
             done.copied.append(target)
             versions[source.name] = {"copied": digest}
         else:                                    # it appeared meanwhile (JupyterLab saved it): keep it
             done.kept.append(target)
-    if json.dumps(versions, sort_keys=True) != before:
+    if done.copied or done.changed:              # else nothing is written: a read-only workspace is fine
         _write_versions(workspace, versions)
     return done
-
-
-def _copy_new(source, target):
-    """Copy ``source`` to ``target`` only if ``target`` does not exist; return whether it copied."""
-    return _write_whole(target, Path(source).read_bytes(), overwrite=False)
 
 
 # ---------------------------------------------------------------------------- reset
@@ -145,21 +142,18 @@ def reset(course, workspace=None, lesson=None, *, now=None):
     problem = notebook_problem(source)
     if problem:
         raise WorkspaceError(f"the course's {source.name} is broken: {problem}; your copy is untouched")
-    _check_versions_file(workspace)
     target = workspace / source.name
     fresh = source.read_bytes()
     backup = None
     if target.exists():
-        if not target.is_file():
-            raise WorkspaceError(f"{_show(target)} is not a file; move it away, then run this again")
-        mine = target.read_bytes()
+        mine = target.read_bytes()               # a folder in its place raises, and explain_os_error tells it
         if mine == fresh:
             return Reset(target, False, None)
         backup = _save_backup(workspace, target, mine, now or datetime.now())
-    _write_whole(target, fresh, overwrite=True)
     versions = _read_versions(workspace)
     versions[source.name] = {"copied": hashlib.sha256(fresh).hexdigest()}
-    _write_versions(workspace, versions)
+    _write_versions(workspace, versions)                  # first: if it cannot be written, the lesson is untouched
+    _write_whole(target, fresh, overwrite=True)
     return Reset(target, True, backup)
 
 
@@ -169,19 +163,16 @@ def _save_backup(workspace, target, data, when):
     if folder.exists() and not folder.is_dir():
         raise WorkspaceError(f"{_show(folder)} is a file, but backups go in a folder of that name: rename the file, "
                              "then run make reset again; your copy is untouched")
-    if not folder.exists():
-        folder.mkdir()
+    folder.mkdir(exist_ok=True)
     stamp = when.strftime("%Y-%m-%dT%H-%M-%S")
-    for attempt in range(1, 1000):
+    for attempt in itertools.count(1):                   # a new name each time, so this ends
         suffix = "" if attempt == 1 else f"-{attempt}"
         backup = folder / f"{target.stem}.{stamp}{suffix}{target.suffix}"
-        if not _write_whole(backup, data, overwrite=False):
-            continue
-        if backup.read_bytes() != data:
-            raise WorkspaceError(f"could not save a backup of {target.name} (it reads back differently); "
-                                 "your copy is untouched")
-        return backup
-    raise WorkspaceError(f"too many backups of {target.name} from {stamp} in {_show(folder)}")
+        if _write_whole(backup, data, overwrite=False):
+            if backup.read_bytes() != data:
+                raise WorkspaceError(f"could not save a backup of {target.name} (it reads back differently); "
+                                     "your copy is untouched")
+            return backup
 
 
 # ---------------------------------------------------------------------------- writing whole files
@@ -194,12 +185,9 @@ def _write_whole(target, data, *, overwrite):
     a crash part-way leaves the old file, or no file, never a truncated one;
     the temporary file is removed whatever happens.
     """
-    target = Path(target)
+    target, temporary = Path(target), None
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise _about(error, target) from None
-    try:
         try:
             view = memoryview(data)
             while view:
@@ -214,13 +202,12 @@ def _write_whole(target, data, *, overwrite):
             return False
         _sync_folder(target.parent)
         return True
-    except OSError as error:
-        raise _about(error, target) from None
+    except OSError as error:                              # about the target, not the temporary file beside it
+        raise OSError(error.errno, error.strerror, str(target)) from None
     finally:
-        try:
-            os.unlink(temporary)                          # already gone after a rename
-        except OSError:
-            pass
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)                      # already gone after a rename
 
 
 def _link_new(temporary, target):
@@ -236,11 +223,6 @@ def _link_new(temporary, target):
     return True
 
 
-def _about(error, target):
-    """Return ``error`` about ``target`` rather than about a temporary file beside it."""
-    return OSError(error.errno, error.strerror, str(target))
-
-
 def _umask():
     mask = os.umask(0)
     os.umask(mask)
@@ -249,26 +231,17 @@ def _umask():
 
 def _sync_folder(folder):
     """Flush the folder's entry for a renamed file to disk, where the system allows it (not on Windows)."""
-    if os.name == "nt":
-        return
-    try:
+    with contextlib.suppress(OSError):                    # Windows refuses to open a folder: nothing to do there
         handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
 
 
 # ---------------------------------------------------------------------------- bookkeeping
-def _digest(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _read_versions(workspace):
+    """Return the record of which course version each lesson was copied from."""
     try:
         data = json.loads((workspace / VERSIONS).read_text(encoding="utf-8"))
     except (OSError, ValueError):                # missing or damaged: start again, it is only a memo
@@ -276,17 +249,13 @@ def _read_versions(workspace):
     return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
 
-def _check_versions_file(workspace):
+def _write_versions(workspace, versions):
     path = workspace / VERSIONS
     if path.exists() and not path.is_file():
         raise WorkspaceError(f"{_show(path)} is a folder, but the course keeps a small record file of that name "
                              "(which version of each lesson you copied): rename or remove the folder, then run "
                              "this again; your lessons are untouched")
-
-
-def _write_versions(workspace, versions):
-    _check_versions_file(workspace)
-    _write_whole(workspace / VERSIONS, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
+    _write_whole(path, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
                  overwrite=True)
 
 
@@ -379,8 +348,7 @@ def main(argv=None):
             return 0
         from helpers.progress import format_table, progress       # imports nbclient: only when needed
         lessons = progress(args.course, workspace, timeout=args.timeout)
-        print()
-        print(format_table(lessons))
+        print("\n" + format_table(lessons))
         return 1 if any(lesson.kernel_failed for lesson in lessons) else 0
     except WorkspaceError as error:
         print(f"{args.command}: {error}", file=sys.stderr)
