@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.engine import Value, unbroadcast
+from helpers.engine import Value, broadcast_axes, unbroadcast
 from helpers.feedback import NotAttempted, Wrong
 
 __all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_numbers", "expect", "expect_all",
@@ -68,8 +68,7 @@ def same_numbers(answer, value):
     got = numbers_or_none(answer)
     if got is None or value is None:
         return False
-    value = np.asarray(value, dtype=np.float64)
-    return got.shape == value.shape and close(got, value)
+    return close(got, np.asarray(value, dtype=np.float64))           # (close compares the shapes first)
 
 
 _NOT_NUMBERS = (                                                 # (what an answer is, the sentence after its name)
@@ -135,7 +134,7 @@ def _shape_mistake(a, got, expected):
         return found
     try:
         if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
-            return _unsummed(name, gshape, eshape, _summed_axes(eshape, gshape), a.labels)
+            return _unsummed(name, gshape, eshape, broadcast_axes(eshape, gshape), a.labels)
     except ValueError:
         pass
     if got.ndim != expected.ndim:
@@ -160,12 +159,6 @@ def _unsummed(name, gshape, eshape, axes, labels=()):
             f"copied along {ax} in the forward pass, so sum its gradient over {ax}{keep}")
 
 
-def _summed_axes(shape, big_shape):
-    leading = len(big_shape) - len(shape)
-    return tuple(range(leading)) + tuple(leading + i for i, n in enumerate(shape)
-                                         if n == 1 and big_shape[leading + i] != 1)
-
-
 def _wrong_axes(got, unsummed):
     """Return the axes that, summed, turn ``unsummed`` into ``got`` (keepdims or not), if any."""
     for r in range(1, unsummed.ndim + 1):
@@ -185,7 +178,7 @@ def _axes(axes, labels=()):
 
 def _right_axes(expected, unsummed):
     """Return the axes that turn ``unsummed`` into ``expected`` — the axes it was broadcast along."""
-    return _wrong_axes(expected, unsummed) or _summed_axes(expected.shape, unsummed.shape)
+    return _wrong_axes(expected, unsummed) or broadcast_axes(expected.shape, unsummed.shape)
 
 
 @dataclass

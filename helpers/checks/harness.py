@@ -123,20 +123,14 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
         raise NotAttempted
     if not callable(fn):
         raise Wrong(f"{name} should be a function (def {name}(...): ...), got {_kind(fn)}")
+    given = copy.deepcopy(args)                                  # the learner's function can never change ours
     try:
-        given = copy.deepcopy(args)                              # the learner's function can never change ours
-    except Exception:                                            # an uncopyable argument: hand it over as is
-        given = args
-    try:
-        try:
-            out = fn(*given)                                     # (exercise() keeps numpy's warnings away)
-        except (Wrong, NotAttempted):
-            raise
-        except Exception as error:                               # the learner's code failed: say how
-            LearnerError.of(error).raise_for(name, shapes, hint)
-    except NotAttempted:
-        _raise_if_unfinished(fn, name, uses)
-        raise
+        out = fn(*given)                                         # (exercise() keeps numpy's warnings away)
+    except Exception as error:                                   # the learner's code failed: say how
+        failure = LearnerError.of(error)
+        if failure.placeholders:                                 # perhaps in an earlier exercise's function
+            _raise_if_unfinished(fn, name, uses)
+        failure.raise_for(name, shapes, hint)
     _unchanged(fn, name, args, given, parts or {})
     results = _unpack(name, out, tuple(returns), keyed)
     if any(is_placeholder(value) for value in results.values()):
@@ -382,8 +376,6 @@ def _names_in(code):
 
 def _unbound(code, used, frame):
     """Return the local name the failing line reads before it has a value (Python 3.11 does not say which)."""
-    if frame is None:
-        return None
     unbound = [n for n in used if n in frame.f_code.co_varnames and n not in frame.f_locals]
     if len(unbound) > 1 and code.startswith(f"{unbound[0]} =") and not code.startswith(f"{unbound[0]} =="):
         unbound = unbound[1:]                                    # `dy = … dsigy`: dy is being assigned, not read
