@@ -191,8 +191,7 @@ def _how(before, after):
 def _first_change(before, after, path=()):
     """Return (path, before, after) for the first array that differs, path a tuple of keys; None if none did."""
     if isinstance(before, np.ndarray):
-        same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
-            before, after, equal_nan=before.dtype.kind == "f")
+        same = isinstance(after, np.ndarray) and np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
         return None if same else (path, before, after)
     if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
         same = isinstance(after, (int, float)) and (after is before or after == before)
