@@ -352,13 +352,11 @@ def _is_product(code):
 
 def _misfit(shapes, code):
     """Return True when the arrays on the failing line cannot all be combined as its operators need."""
-    if _is_product(code):
-        return True
     try:
         np.broadcast_shapes(*shapes.values())
     except ValueError:
         return True
-    return False
+    return _is_product(code)                                     # shapes that broadcast may still not multiply
 
 
 _NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(\.[A-Za-z_]\w*)?")    # a name, and an attribute of it
