@@ -91,8 +91,7 @@ def exercise(id, title):
             except TypeError:
                 raise Wrong(f"{fn.__name__} needs what you wrote for this exercise: "
                             f"{fn.__name__}({', '.join(signature.parameters)})") from None
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(action="ignore"), np.errstate(all="ignore"):
                 return fn(*args, **kwargs)
 
         REGISTRY[id] = Exercise(id, title, int(id.split(".")[0]), fn.__name__)
