@@ -36,17 +36,16 @@ __all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_nu
 RTOL, ATOL = 1e-6, 1e-9
 
 
-def is_placeholder(answer, _seen=None):
-    """Return True when ``answer`` is, or contains, the ``...`` placeholder (a list may even contain itself)."""
+def is_placeholder(answer, _inside=()):
+    """Return True when ``answer`` is, or contains, the ``...`` placeholder (a list may even contain itself).
+
+    ``_inside`` holds the ids of the lists that contain ``answer``, so a list inside itself is looked at once.
+    """
     if answer is ...:
         return True
-    if isinstance(answer, (tuple, list)):
-        seen = set() if _seen is None else _seen
-        if id(answer) in seen:
-            return False
-        seen.add(id(answer))
-        return any(is_placeholder(item, seen) for item in answer)
-    return False
+    if not isinstance(answer, (tuple, list)) or id(answer) in _inside:
+        return False
+    return any(is_placeholder(item, (*_inside, id(answer))) for item in answer)
 
 
 def close(a, b):

@@ -201,11 +201,8 @@ def _first_change(before, after, path=()):
         pairs = zip(range(len(before)), before, after)
     else:
         return None
-    for key, b, a in pairs:
-        found = _first_change(b, a, path + (key,))
-        if found is not None:
-            return found
-    return None
+    changes = (_first_change(b, a, path + (key,)) for key, b, a in pairs)
+    return next((change for change in changes if change is not None), None)
 
 
 def _unpack(name, out, returns, keyed=False):
