@@ -48,6 +48,7 @@ import linecache
 import os
 import re
 import sysconfig
+import traceback
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -384,9 +385,6 @@ def _resolve(name, local, outer):
 
 def _learner_frame(error):
     """Return (frame, line number) of the deepest frame of the learner's own code (not numpy's, not ours)."""
-    tb, found = error.__traceback__, (None, None)
-    while tb is not None:
-        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_NOT_LEARNERS):
-            found = tb.tb_frame, tb.tb_lineno
-        tb = tb.tb_next
-    return found
+    learners = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
+                if not os.path.abspath(frame.f_code.co_filename).startswith(_NOT_LEARNERS)]
+    return learners[-1] if learners else (None, None)
