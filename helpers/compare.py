@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.engine import Value, unbroadcast
+from helpers.engine import Value, broadcast_axes, unbroadcast
 from helpers.feedback import NotAttempted, Wrong
 
 __all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_numbers", "expect", "expect_all",
@@ -36,17 +36,16 @@ __all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_nu
 RTOL, ATOL = 1e-6, 1e-9
 
 
-def is_placeholder(answer, _seen=None):
-    """Return True when ``answer`` is, or contains, the ``...`` placeholder (a list may even contain itself)."""
+def is_placeholder(answer, _inside=()):
+    """Return True when ``answer`` is, or contains, the ``...`` placeholder (a list may even contain itself).
+
+    ``_inside`` holds the ids of the lists that contain ``answer``, so a list inside itself is looked at once.
+    """
     if answer is ...:
         return True
-    if isinstance(answer, (tuple, list)):
-        seen = set() if _seen is None else _seen
-        if id(answer) in seen:
-            return False
-        seen.add(id(answer))
-        return any(is_placeholder(item, seen) for item in answer)
-    return False
+    if not isinstance(answer, (tuple, list)) or id(answer) in _inside:
+        return False
+    return any(is_placeholder(item, (*_inside, id(answer))) for item in answer)
 
 
 def close(a, b):
@@ -68,8 +67,7 @@ def same_numbers(answer, value):
     got = numbers_or_none(answer)
     if got is None or value is None:
         return False
-    value = np.asarray(value, dtype=np.float64)
-    return got.shape == value.shape and close(got, value)
+    return close(got, np.asarray(value, dtype=np.float64))           # (close compares the shapes first)
 
 
 _NOT_NUMBERS = (                                                 # (what an answer is, the sentence after its name)
@@ -135,7 +133,7 @@ def _shape_mistake(a, got, expected):
         return found
     try:
         if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
-            return _unsummed(name, gshape, eshape, _summed_axes(eshape, gshape), a.labels)
+            return _unsummed(name, gshape, eshape, broadcast_axes(eshape, gshape), a.labels)
     except ValueError:
         pass
     if got.ndim != expected.ndim:
@@ -160,12 +158,6 @@ def _unsummed(name, gshape, eshape, axes, labels=()):
             f"copied along {ax} in the forward pass, so sum its gradient over {ax}{keep}")
 
 
-def _summed_axes(shape, big_shape):
-    leading = len(big_shape) - len(shape)
-    return tuple(range(leading)) + tuple(leading + i for i, n in enumerate(shape)
-                                         if n == 1 and big_shape[leading + i] != 1)
-
-
 def _wrong_axes(got, unsummed):
     """Return the axes that, summed, turn ``unsummed`` into ``got`` (keepdims or not), if any."""
     for r in range(1, unsummed.ndim + 1):
@@ -185,7 +177,7 @@ def _axes(axes, labels=()):
 
 def _right_axes(expected, unsummed):
     """Return the axes that turn ``unsummed`` into ``expected`` — the axes it was broadcast along."""
-    return _wrong_axes(expected, unsummed) or _summed_axes(expected.shape, unsummed.shape)
+    return _wrong_axes(expected, unsummed) or broadcast_axes(expected.shape, unsummed.shape)
 
 
 @dataclass

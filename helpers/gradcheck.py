@@ -46,13 +46,10 @@ def numerical_gradient(f, x, *, h=1e-5):
     x = np.array(x, dtype=np.float64)                            # a private copy
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
-        old = x[index]
-        x[index] = old + h
-        up = _scalar_output(f(x.copy()))
-        x[index] = old - h
-        down = _scalar_output(f(x.copy()))
-        x[index] = old
-        grad[index] = (up - down) / (2 * h)
+        up, down = x.copy(), x.copy()                            # f gets fresh copies: it may change them
+        up[index] += h
+        down[index] -= h
+        grad[index] = (_scalar_output(f(up)) - _scalar_output(f(down))) / (2 * h)
     return grad
 
 
@@ -68,9 +65,7 @@ def rel_error(a, b):
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error needs two arrays of the same shape, got {a.shape} and {b.shape}")
-    if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))   # 0 if empty
 
 
 _BANDS = ((1e-7, "✓ good"), (1e-4, "~ fine only if f has kinks (relu, max, abs) here"),   # the table above
@@ -123,23 +118,21 @@ def gradcheck(f, inputs, analytic, *, h=1e-5):
         if not hasattr(mapping, "items"):
             raise TypeError(f"gradcheck needs {what} as a dict of name -> array, got {type(mapping).__name__}")
     arrays = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
-    rows = []
-    for name, mine in analytic.items():
-        if name not in arrays:
-            rows.append((name, "?", None, f"✗ no input called {name!r} (inputs: {', '.join(arrays)})", None))
-            continue
-        try:
-            mine = np.array(mine, dtype=np.float64)
-        except (TypeError, ValueError):
-            rows.append((name, "?", None, f"✗ not an array of numbers ({type(mine).__name__})", None))
-            continue
-        if mine.shape != arrays[name].shape:
-            rows.append((name, mine.shape, None, f"✗ shape {mine.shape}, but {name} has shape {arrays[name].shape}",
-                         None))
-            continue
-        numeric = numerical_gradient(lambda x: f(**{**arrays, name: x}), arrays[name], h=h)   # f of this input
-        errors = np.abs(mine - numeric) / np.maximum(1e-8, np.abs(mine) + np.abs(numeric))
-        error = float(np.max(errors)) if errors.size else 0.0
-        worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else None
-        rows.append((name, mine.shape, error, verdict(error), tuple(int(i) for i in worst) if worst else None))
-    return GradcheckReport(rows)
+    return GradcheckReport([_row(f, arrays, name, mine, h) for name, mine in analytic.items()])
+
+
+def _row(f, arrays, name, mine, h):
+    """Return the report's row for the analytic gradient ``mine`` of input ``name``: (name, shape, error, …)."""
+    if name not in arrays:
+        return (name, "?", None, f"✗ no input called {name!r} (inputs: {', '.join(arrays)})", None)
+    try:
+        mine = np.array(mine, dtype=np.float64)
+    except (TypeError, ValueError):
+        return (name, "?", None, f"✗ not an array of numbers ({type(mine).__name__})", None)
+    if mine.shape != arrays[name].shape:
+        return (name, mine.shape, None, f"✗ shape {mine.shape}, but {name} has shape {arrays[name].shape}", None)
+    numeric = numerical_gradient(lambda x: f(**{**arrays, name: x}), arrays[name], h=h)   # f of this input
+    errors = np.abs(mine - numeric) / np.maximum(1e-8, np.abs(mine) + np.abs(numeric))
+    error = float(np.max(errors, initial=0.0))
+    worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else None
+    return (name, mine.shape, error, verdict(error), tuple(int(i) for i in worst) if worst else None)

@@ -48,6 +48,7 @@ import linecache
 import os
 import re
 import sysconfig
+import traceback
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -91,8 +92,7 @@ def exercise(id, title):
             except TypeError:
                 raise Wrong(f"{fn.__name__} needs what you wrote for this exercise: "
                             f"{fn.__name__}({', '.join(signature.parameters)})") from None
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(action="ignore"), np.errstate(all="ignore"):
                 return fn(*args, **kwargs)
 
         REGISTRY[id] = Exercise(id, title, int(id.split(".")[0]), fn.__name__)
@@ -123,20 +123,14 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
         raise NotAttempted
     if not callable(fn):
         raise Wrong(f"{name} should be a function (def {name}(...): ...), got {_kind(fn)}")
+    given = copy.deepcopy(args)                                  # the learner's function can never change ours
     try:
-        given = copy.deepcopy(args)                              # the learner's function can never change ours
-    except Exception:                                            # an uncopyable argument: hand it over as is
-        given = args
-    try:
-        try:
-            out = fn(*given)                                     # (exercise() keeps numpy's warnings away)
-        except (Wrong, NotAttempted):
-            raise
-        except Exception as error:                               # the learner's code failed: say how
-            LearnerError.of(error).raise_for(name, shapes, hint)
-    except NotAttempted:
-        _raise_if_unfinished(fn, name, uses)
-        raise
+        out = fn(*given)                                         # (exercise() keeps numpy's warnings away)
+    except Exception as error:                                   # the learner's code failed: say how
+        failure = LearnerError.of(error)
+        if failure.placeholders:                                 # perhaps in an earlier exercise's function
+            _raise_if_unfinished(fn, name, uses)
+        failure.raise_for(name, shapes, hint)
     _unchanged(fn, name, args, given, parts or {})
     results = _unpack(name, out, tuple(returns), keyed)
     if any(is_placeholder(value) for value in results.values()):
@@ -197,8 +191,7 @@ def _how(before, after):
 def _first_change(before, after, path=()):
     """Return (path, before, after) for the first array that differs, path a tuple of keys; None if none did."""
     if isinstance(before, np.ndarray):
-        same = isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(
-            before, after, equal_nan=before.dtype.kind == "f")
+        same = isinstance(after, np.ndarray) and np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
         return None if same else (path, before, after)
     if isinstance(before, (int, float)) and not isinstance(before, bool):    # a number in a container
         same = isinstance(after, (int, float)) and (after is before or after == before)
@@ -209,11 +202,8 @@ def _first_change(before, after, path=()):
         pairs = zip(range(len(before)), before, after)
     else:
         return None
-    for key, b, a in pairs:
-        found = _first_change(b, a, path + (key,))
-        if found is not None:
-            return found
-    return None
+    changes = (_first_change(b, a, path + (key,)) for key, b, a in pairs)
+    return next((change for change in changes if change is not None), None)
 
 
 def _unpack(name, out, returns, keyed=False):
@@ -359,13 +349,11 @@ def _is_product(code):
 
 def _misfit(shapes, code):
     """Return True when the arrays on the failing line cannot all be combined as its operators need."""
-    if _is_product(code):
-        return True
     try:
         np.broadcast_shapes(*shapes.values())
     except ValueError:
         return True
-    return False
+    return _is_product(code)                                     # shapes that broadcast may still not multiply
 
 
 _NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(\.[A-Za-z_]\w*)?")    # a name, and an attribute of it
@@ -382,8 +370,6 @@ def _names_in(code):
 
 def _unbound(code, used, frame):
     """Return the local name the failing line reads before it has a value (Python 3.11 does not say which)."""
-    if frame is None:
-        return None
     unbound = [n for n in used if n in frame.f_code.co_varnames and n not in frame.f_locals]
     if len(unbound) > 1 and code.startswith(f"{unbound[0]} =") and not code.startswith(f"{unbound[0]} =="):
         unbound = unbound[1:]                                    # `dy = … dsigy`: dy is being assigned, not read
@@ -399,9 +385,6 @@ def _resolve(name, local, outer):
 
 def _learner_frame(error):
     """Return (frame, line number) of the deepest frame of the learner's own code (not numpy's, not ours)."""
-    tb, found = error.__traceback__, (None, None)
-    while tb is not None:
-        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_NOT_LEARNERS):
-            found = tb.tb_frame, tb.tb_lineno
-        tb = tb.tb_next
-    return found
+    learners = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
+                if not os.path.abspath(frame.f_code.co_filename).startswith(_NOT_LEARNERS)]
+    return learners[-1] if learners else (None, None)

@@ -21,10 +21,10 @@ X, Y = 4.0, -3.0                                                  # the point of
 HX, HY = 0.01, 0.02                                               # the nudges of exercise 1.3
 
 
-def product_partials(x=X, y=Y):
-    """Return (f, df/dx, df/dy) for f = x * y, from the engine."""
-    vx, vy = Value(x, name="x"), Value(y, name="y")
-    f = vx * vy
+def partials(gate, x=X, y=Y):
+    """Return (f, df/dx, df/dy) for f = gate(x, y) (Value.__mul__, Value.maximum), from the engine."""
+    vx, vy = Value(x), Value(y)
+    f = gate(vx, vy)
     f.backward()
     return f.item(), vx.grad.item(), vy.grad.item()
 
@@ -69,7 +69,7 @@ def check_numerical_derivative(numerical_derivative):
 @exercise("1.2", "the partial derivatives of x·y")
 def check_product_partials(dfdx, dfdy):
     """Check ∂f/∂x and ∂f/∂y for f = x·y at x = 4, y = −3."""
-    f, fx, fy = product_partials()
+    f, fx, fy = partials(Value.__mul__)
     swapped = "for f = x·y, ∂f/∂x is y (x's partner), not x itself — multiply swaps"
     return expect_all(
         Answer("dfdx", dfdx, fx, mistakes=[(fy, swapped), (f, "that is f itself, not how fast it changes with x")]),
@@ -80,7 +80,7 @@ def check_product_partials(dfdx, dfdy):
 @exercise("1.3", "predicting a nudge")
 def check_prediction(f_predicted):
     """Check the first-order prediction of f(x + 0.01, y + 0.02) for f = x·y at (4, −3)."""
-    f, fx, fy = product_partials()
+    f, fx, fy = partials(Value.__mul__)
     expect("f_predicted", f_predicted, f + HX * fx + HY * fy, mistakes=[
         (f + HX * fx, "you nudged only x; y moves too (by 0.02), so add its share hy·∂f/∂y"),
         (f + HY * fy, "you nudged only y; x moves too (by 0.01), so add its share hx·∂f/∂x"),
@@ -100,11 +100,7 @@ def check_prediction(f_predicted):
 @exercise("1.4", "max routes the gradient")
 def check_max_gradients(dfdx, dfdy, dfdx_tie, dfdy_tie):
     """Check max(x, y) gradients at (4, 2) and at the tie (3, 3), from the engine."""
-    def grads(x, y):
-        vx, vy = Value(x), Value(y)
-        vx.maximum(vy).backward()
-        return vx.grad.item(), vy.grad.item()
-    (gx, gy), (tx, ty) = grads(4.0, 2.0), grads(3.0, 3.0)
+    (_, gx, gy), (_, tx, ty) = partials(Value.maximum, 4.0, 2.0), partials(Value.maximum, 3.0, 3.0)
     only_tie = "only a tie splits the gradient; at (4, 2) x is strictly larger"
     if same_numbers(dfdy_tie, 1.0) and not isinstance(dfdy_tie, (bool, np.bool_)):   # "1 if x ≥ y", "1 if y ≥ x"
         x_tie_one = ("with 1 for both inputs at a tie, the two gradients add up to 2, yet moving both "

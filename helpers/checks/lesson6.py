@@ -16,8 +16,7 @@ import numpy as np
 
 from helpers.checks.harness import exercise, run
 from helpers.compare import Answer, expect, expect_all
-from helpers.engine import Value, broadcast_axes
-from helpers.engine import unbroadcast as reference_unbroadcast
+from helpers.engine import Value, broadcast_axes, unbroadcast as reference_unbroadcast
 from helpers.feedback import Wrong
 
 __all__ = ["check_affine_backward", "check_mean_backward", "check_relu_bias_backward",
