@@ -83,9 +83,8 @@ def rank_variants(picture):
     needs = {}                                   # every input each node depends on
     for node in picture.order:
         needs[id(node)] = {id(node)} if not node.inputs else set().union(*(needs[id(p)] for p in node.inputs))
-    leaves = [node for node in picture.order if not node.inputs]
     variants = []
-    for leaf in leaves[1:]:
+    for leaf in [node for node in picture.order if not node.inputs][1:]:          # each input after the first
         gate = next((node for node in picture.order if node.inputs and id(leaf) not in needs[id(node)]), None)
         if gate is not None:
             variants.append((leaf, gate))
@@ -167,7 +166,7 @@ def _circuit(picture, rankdir):
     for node in picture.order:
         lines.append(_circuit_node(picture, node))
         lines += [_circuit_wire(picture, node, k, parent) for k, parent in enumerate(node.inputs)]
-        if picture.uses.get(id(node), 0) > 1:                   # one wire to a fork dot, a branch per use
+        if picture.uses[id(node)] > 1:                   # one wire to a fork dot, a branch per use
             nid = picture.ids[id(node)]
             label = _wire(node.data, picture.grad(node), node.name if node.inputs else None,
                           "fork: the branches' ∇ add up")
@@ -185,7 +184,7 @@ def _circuit_node(picture, node):
         return f"{nid} {_attrs(**_plain(picture, node, node.name or format_number(node.data)))}"
     attrs = {"label": _label(op_label(node)), "shape": "circle", "style": "filled",
              "fillcolor": colours["gate"], "margin": "0.02"}
-    if node.name and picture.uses.get(id(node), 0) == 0 and node is not picture.root:
+    if node.name and picture.uses[id(node)] == 0 and node is not picture.root:
         attrs["xlabel"] = _label(node.name)
     attrs.update(_first_wrong(picture, node, style="filled,dashed",
                               xlabel=_label((node.name or op_label(node)) + picture.mark(node))))
@@ -219,9 +218,8 @@ def _circuit_wire(picture, node, k, parent):
 
 def _tables(picture, rankdir):
     layer_of = {id(gate): layer for layer in picture.layers for gate in layer}
-
-    def box(node):                               # the box a value is drawn in: its own, or its layer's
-        return picture.ids[id(layer_of[id(node)][-1] if id(node) in layer_of else node)]
+    # the box each value is drawn in: its own, or its layer's (named after the layer's last gate)
+    box = {id(node): picture.ids[id(layer_of.get(id(node), (node,))[-1])] for node in picture.order}
     lines = []
     for node in picture.order:
         layer = layer_of.get(id(node), ())
@@ -231,9 +229,9 @@ def _tables(picture, rankdir):
             if node is picture.highlight:
                 attrs.update(color=picture.colours["highlight"], penwidth="3", style="filled",
                              fillcolor=picture.colours["highlight_fill"])
-            lines.append(f"{box(node)} {_attrs(**attrs)}")
+            lines.append(f"{box[id(node)]} {_attrs(**attrs)}")
         elif node is layer[-1]:
-            lines.append(f"{box(node)} {_attrs(**_layer_box(picture, layer, rankdir))}")
+            lines.append(f"{box[id(node)]} {_attrs(**_layer_box(picture, layer, rankdir))}")
         for parent in node.inputs:
             if parent in layer:
                 continue
@@ -241,7 +239,7 @@ def _tables(picture, rankdir):
             attrs = {"label": _label(NOTE + note)} if note else {}
             if node is picture.highlight:
                 attrs.update(color=picture.colours["highlight"], penwidth="2.5")
-            lines.append(f"{box(parent)} -> {box(node)}" + (f" {_attrs(**attrs)}" if attrs else ""))
+            lines.append(f"{box[id(parent)]} -> {box[id(node)]}" + (f" {_attrs(**attrs)}" if attrs else ""))
     return lines
 
 
@@ -291,14 +289,14 @@ def find_layers(picture):
     """
     layers = []
     for node in picture.order:
-        if node.op != "matmul" or node.inputs[1].inputs or picture.uses.get(id(node)) != 1:
+        if node.op != "matmul" or node.inputs[1].inputs or picture.uses[id(node)] != 1:
             continue
         add = next(user for user in picture.order if node in user.inputs)
         bias = add.inputs[1] if add.inputs[0] is node else add.inputs[0]
         if add.op != "add" or bias.inputs or bias is node:
             continue
         layer = (node, add)
-        if picture.uses.get(id(add)) == 1 and add is not picture.root:
+        if picture.uses[id(add)] == 1 and add is not picture.root:
             after = next(user for user in picture.order if add in user.inputs)
             if after.op in ACTIVATIONS:
                 layer += (after,)

@@ -29,10 +29,7 @@ def _number(x, decimals=4, *, sign=False):
 
 def _decimals(x):
     """Return the fewest decimals (at most MAX_DECIMALS) that write x exactly, or None."""
-    for d in range(MAX_DECIMALS + 1):
-        if round(x, d) == x:
-            return d
-    return None
+    return next((d for d in range(MAX_DECIMALS + 1) if round(x, d) == x), None)
 
 
 def _plain_number(x, what):

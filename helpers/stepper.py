@@ -29,13 +29,10 @@ def _who(node):
     return f"the {gate_name(node)} gate's output"
 
 
-CONSTANT_NOTE = "nothing, as a constant needs no gradient"
-
-
 def _gets(node, share, how=""):
     """Return "x gets −4.00" (with ``how`` it was computed), or that a constant gets nothing."""
     if share is None:
-        return f"{_who(node)} gets {CONSTANT_NOTE}"
+        return f"{_who(node)} gets nothing, as a constant needs no gradient"
     return f"{_who(node)} gets {how}{describe(share)}"
 
 
