@@ -188,13 +188,13 @@ def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
         done = _check_gates(done, ids, "done")
     if highlight is not None:
         _check_gates([highlight], ids, "highlight")
+    verdicts = {}                                                   # the engine's own gradients get none
     if grads is not None:
-        grad, share, verdict = _learner_view(root, order, grads)
+        grad, share, verdicts = _learner_view(root, order, grads)
     else:
         grad, share = _engine_view(root, order, gradients, done)
-        verdict = lambda node: ""                                          # noqa: E731
-    return Picture(root, order, grad=grad, share=share, verdict=verdict, highlight=highlight,
-                          colours=colours, title=title)
+    return Picture(root, order, grad=grad, share=share, verdicts=verdicts, highlight=highlight,
+                   colours=colours, title=title)
 
 
 def _engine_view(root, order, gradients, done):
@@ -228,15 +228,14 @@ def known_gradients(order, gradients, done=None):
 
 
 def _learner_view(root, order, learner):
-    """Return (grad, share, verdict) for the learner's gradients by name, checked against the engine's."""
+    """Return (grad, share, verdicts) for the learner's gradients by name, checked against the engine's."""
     reference = root.gradients()
     verdicts = {}                                  # the first wrong one in backward order is "first"
     for node in reversed(order):
         if node.name in learner:
             right = same_numbers(learner[node.name], reference.get(id(node), np.zeros_like(node.data)))
             verdicts[id(node)] = "ok" if right else ("wrong" if "first" in verdicts.values() else "first")
-    return ((lambda node: learner.get(node.name)), (lambda node, k: None),
-            (lambda node: verdicts.get(id(node), "")))
+    return (lambda node: learner.get(node.name)), (lambda node, k: None), verdicts
 
 
 def _check_gates(nodes, in_graph, what):

@@ -33,14 +33,14 @@ class Picture:
 
     ``grad(node)`` is the gradient written for a node (None: not known or not
     shown), ``share(node, k)`` what gate ``node`` sent back along its k-th
-    input wire, ``verdict(node)`` one of "", "ok", "wrong", "first".
+    input wire, ``verdicts`` maps a node's id to "ok", "wrong" or "first" (missing: no verdict).
     """
 
-    def __init__(self, root, order, *, grad, share, verdict, highlight, colours, title):
+    def __init__(self, root, order, *, grad, share, verdicts, highlight, colours, title):
         self.root, self.order = root, order
         self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
         self.uses = Counter(id(parent) for node in order for parent in node.inputs)     # wires out of each node
-        self.grad, self.share, self.verdict = grad, share, verdict
+        self.grad, self.share, self.verdicts = grad, share, verdicts
         self.highlight, self.colours, self.title = highlight, colours, title
         self.full = False                        # True: every node drawn, however many
         self.layers = []                         # collapsed layers: tuples of gates drawn as one box
@@ -52,7 +52,7 @@ class Picture:
         return "circuit" if all(node.data.ndim == 0 for node in self.order) else "tables"
 
     def mark(self, node):
-        return {"": "", "ok": " ✓", "wrong": " ✗", "first": f" {FIRST_WRONG}"}[self.verdict(node)]
+        return {"": "", "ok": " ✓", "wrong": " ✗", "first": f" {FIRST_WRONG}"}[self.verdicts.get(id(node), "")]
 
 
 def dot_source(picture, rankdir="LR", same_rank=None):
@@ -140,7 +140,7 @@ def _broadcast_note(parent, node, with_grad):
 
 def _first_wrong(picture, node, **changes):
     """Return the attributes that mark the first wrong gradient: dashed, in its own colour ({} for others)."""
-    if picture.verdict(node) != "first":
+    if picture.verdicts.get(id(node)) != "first":
         return {}
     colour = picture.colours["wrong"]
     return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed", **changes}
