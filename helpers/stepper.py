@@ -217,9 +217,8 @@ class Stepper(StaticText, widgets.VBox):
         done = {id(gate) for gate in self.done(step)}
         return known_gradients(self.root.topological_order(), self.gradients, done)
 
-    def drawing(self, step=None):
+    def drawing(self, step):
         """Return the Drawing for ``step``: gradients known so far, the gate that just ran highlighted."""
-        step = self.step if step is None else step
         return draw(self.root, gradients=self.gradients, done=self.done(step),
                     highlight=self.gates[step - 1] if step else None, palette=self.palette)
 
