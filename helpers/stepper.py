@@ -47,8 +47,8 @@ def _rule(node, g, sent):
     key = (node.op, node.data.ndim == 0 and all(x.data.ndim == 0 for x in node.inputs))
     if key in RULES:
         return RULES[key](node, g, sent)
-    if key not in SENTENCES:
-        return _generic(node, g, sent)
+    if key not in SENTENCES:                     # the op table's rule for the gate, then what each input got
+        return f"{OPS[node.op].rule} (the upstream gradient is {describe(g)}), so {_got(node, sent)}"
     fields = {"g": describe(g), "got": _got(node, sent)}
     if len(node.inputs) == 1:                    # its input gets a gradient: a gate of constants runs no step
         (a,), (s,) = node.inputs, sent
@@ -65,11 +65,6 @@ def _got(node, sent):
         return (f"{_who(ins[0])} gets {describe(sent[0])} along its first wire and {describe(sent[1])} "
                 "along its second")
     return " and ".join(_gets(x, s) for x, s in zip(ins, sent))
-
-
-def _generic(node, g, sent):
-    """Return the op table's rule for the gate, then what each input got."""
-    return f"{OPS[node.op].rule} (the upstream gradient is {describe(g)}), so {_got(node, sent)}"
 
 
 def _add(node, g, sent):
