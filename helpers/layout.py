@@ -146,6 +146,11 @@ def _first_wrong(picture, node, **changes):
     return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed", **changes}
 
 
+def _bold(picture, node):
+    """Return the attributes of a wire into ``node``: bold, in the highlight colour, if it is the gate run now."""
+    return {"color": picture.colours["highlight"], "penwidth": "2.5"} if node is picture.highlight else {}
+
+
 def colour_svg(svg, colours):
     """Colour each marked line of an SVG: ∇ lines red, value cells green, notes grey and smaller."""
     def paint(match):
@@ -208,9 +213,7 @@ def _circuit_wire(picture, node, k, parent):
     if grad is None and not shared:
         grad = picture.grad(parent)
     name = parent.name if parent.inputs and not shared else None
-    attrs = {"label": _wire(parent.data, grad, name)}
-    if node is picture.highlight:
-        attrs.update(color=picture.colours["highlight"], penwidth="2.5")
+    attrs = {"label": _wire(parent.data, grad, name), **_bold(picture, node)}
     return f"{source} -> {picture.ids[id(node)]} {_attrs(**attrs)}"
 
 
@@ -237,8 +240,7 @@ def _tables(picture, rankdir):
                 continue
             note = _broadcast_note(parent, node, picture.grad(parent) is not None)
             attrs = {"label": _label(NOTE + note)} if note else {}
-            if node is picture.highlight:
-                attrs.update(color=picture.colours["highlight"], penwidth="2.5")
+            attrs.update(_bold(picture, node))
             lines.append(f"{box[id(parent)]} -> {box[id(node)]}" + (f" {_attrs(**attrs)}" if attrs else ""))
     return lines
 
