@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.compare import close, numbers_or_none
+from helpers.compare import numbers_or_none, same_numbers
 from helpers.crossings import crossings
 from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
@@ -81,8 +81,7 @@ class Drawing:
         best = None
         for k, same_rank in enumerate(self._variants):
             for rankdir in ("LR", "TB"):
-                svg = render_svg(self.source if k == 0 and rankdir == "LR" else self._make(rankdir, same_rank),
-                                 renderer)
+                svg = render_svg(self._make(rankdir, same_rank), renderer)
                 shown = TEXT_PX * min(1.0, COLUMN / max(svg_size(svg)[0], 1.0))
                 score = (shown < SMALLEST, crossings(svg) if len(self._variants) > 1 else 0, shown < COMFORTABLE,
                          svg_size(svg)[0])
@@ -189,13 +188,13 @@ def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
         done = _check_gates(done, ids, "done")
     if highlight is not None:
         _check_gates([highlight], ids, "highlight")
+    verdicts = {}                                                   # the engine's own gradients get none
     if grads is not None:
-        grad, share, verdict = _learner_view(root, order, grads)
+        grad, share, verdicts = _learner_view(root, order, grads)
     else:
         grad, share = _engine_view(root, order, gradients, done)
-        verdict = lambda node: ""                                          # noqa: E731
-    return Picture(root, order, grad=grad, share=share, verdict=verdict, highlight=highlight,
-                          colours=colours, title=title)
+    return Picture(root, order, grad=grad, share=share, verdicts=verdicts, highlight=highlight,
+                   colours=colours, title=title)
 
 
 def _engine_view(root, order, gradients, done):
@@ -229,22 +228,14 @@ def known_gradients(order, gradients, done=None):
 
 
 def _learner_view(root, order, learner):
-    """Return (grad, share, verdict) for the learner's gradients by name, checked against the engine's."""
+    """Return (grad, share, verdicts) for the learner's gradients by name, checked against the engine's."""
     reference = root.gradients()
     verdicts = {}                                  # the first wrong one in backward order is "first"
     for node in reversed(order):
         if node.name in learner:
-            right = _matches(learner[node.name], reference.get(id(node), np.zeros_like(node.data)))
+            right = same_numbers(learner[node.name], reference.get(id(node), np.zeros_like(node.data)))
             verdicts[id(node)] = "ok" if right else ("wrong" if "first" in verdicts.values() else "first")
-    return ((lambda node: learner.get(node.name)), (lambda node, k: None),
-            (lambda node: verdicts.get(id(node), "")))
-
-
-def _matches(mine, reference):
-    try:
-        return close(np.asarray(mine, dtype=np.float64), reference)
-    except (TypeError, ValueError):
-        return False
+    return (lambda node: learner.get(node.name)), (lambda node, k: None), verdicts
 
 
 def _check_gates(nodes, in_graph, what):

@@ -33,14 +33,14 @@ class Picture:
 
     ``grad(node)`` is the gradient written for a node (None: not known or not
     shown), ``share(node, k)`` what gate ``node`` sent back along its k-th
-    input wire, ``verdict(node)`` one of "", "ok", "wrong", "first".
+    input wire, ``verdicts`` maps a node's id to "ok", "wrong" or "first" (missing: no verdict).
     """
 
-    def __init__(self, root, order, *, grad, share, verdict, highlight, colours, title):
+    def __init__(self, root, order, *, grad, share, verdicts, highlight, colours, title):
         self.root, self.order = root, order
         self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
         self.uses = Counter(id(parent) for node in order for parent in node.inputs)     # wires out of each node
-        self.grad, self.share, self.verdict = grad, share, verdict
+        self.grad, self.share, self.verdicts = grad, share, verdicts
         self.highlight, self.colours, self.title = highlight, colours, title
         self.full = False                        # True: every node drawn, however many
         self.layers = []                         # collapsed layers: tuples of gates drawn as one box
@@ -52,7 +52,7 @@ class Picture:
         return "circuit" if all(node.data.ndim == 0 for node in self.order) else "tables"
 
     def mark(self, node):
-        return {"": "", "ok": " ✓", "wrong": " ✗", "first": f" {FIRST_WRONG}"}[self.verdict(node)]
+        return {"": "", "ok": " ✓", "wrong": " ✗", "first": f" {FIRST_WRONG}"}[self.verdicts.get(id(node), "")]
 
 
 def dot_source(picture, rankdir="LR", same_rank=None):
@@ -83,9 +83,8 @@ def rank_variants(picture):
     needs = {}                                   # every input each node depends on
     for node in picture.order:
         needs[id(node)] = {id(node)} if not node.inputs else set().union(*(needs[id(p)] for p in node.inputs))
-    leaves = [node for node in picture.order if not node.inputs]
     variants = []
-    for leaf in leaves[1:]:
+    for leaf in [node for node in picture.order if not node.inputs][1:]:          # each input after the first
         gate = next((node for node in picture.order if node.inputs and id(leaf) not in needs[id(node)]), None)
         if gate is not None:
             variants.append((leaf, gate))
@@ -141,10 +140,15 @@ def _broadcast_note(parent, node, with_grad):
 
 def _first_wrong(picture, node, **changes):
     """Return the attributes that mark the first wrong gradient: dashed, in its own colour ({} for others)."""
-    if picture.verdict(node) != "first":
+    if picture.verdicts.get(id(node)) != "first":
         return {}
     colour = picture.colours["wrong"]
     return {"color": colour, "fontcolor": colour, "penwidth": "2.5", "style": "dashed", **changes}
+
+
+def _bold(picture, node):
+    """Return the attributes of a wire into ``node``: bold, in the highlight colour, if it is the gate run now."""
+    return {"color": picture.colours["highlight"], "penwidth": "2.5"} if node is picture.highlight else {}
 
 
 def colour_svg(svg, colours):
@@ -167,7 +171,7 @@ def _circuit(picture, rankdir):
     for node in picture.order:
         lines.append(_circuit_node(picture, node))
         lines += [_circuit_wire(picture, node, k, parent) for k, parent in enumerate(node.inputs)]
-        if picture.uses.get(id(node), 0) > 1:                   # one wire to a fork dot, a branch per use
+        if picture.uses[id(node)] > 1:                   # one wire to a fork dot, a branch per use
             nid = picture.ids[id(node)]
             label = _wire(node.data, picture.grad(node), node.name if node.inputs else None,
                           "fork: the branches' ∇ add up")
@@ -185,7 +189,7 @@ def _circuit_node(picture, node):
         return f"{nid} {_attrs(**_plain(picture, node, node.name or format_number(node.data)))}"
     attrs = {"label": _label(op_label(node)), "shape": "circle", "style": "filled",
              "fillcolor": colours["gate"], "margin": "0.02"}
-    if node.name and picture.uses.get(id(node), 0) == 0 and node is not picture.root:
+    if node.name and picture.uses[id(node)] == 0 and node is not picture.root:
         attrs["xlabel"] = _label(node.name)
     attrs.update(_first_wrong(picture, node, style="filled,dashed",
                               xlabel=_label((node.name or op_label(node)) + picture.mark(node))))
@@ -209,9 +213,7 @@ def _circuit_wire(picture, node, k, parent):
     if grad is None and not shared:
         grad = picture.grad(parent)
     name = parent.name if parent.inputs and not shared else None
-    attrs = {"label": _wire(parent.data, grad, name)}
-    if node is picture.highlight:
-        attrs.update(color=picture.colours["highlight"], penwidth="2.5")
+    attrs = {"label": _wire(parent.data, grad, name), **_bold(picture, node)}
     return f"{source} -> {picture.ids[id(node)]} {_attrs(**attrs)}"
 
 
@@ -219,9 +221,8 @@ def _circuit_wire(picture, node, k, parent):
 
 def _tables(picture, rankdir):
     layer_of = {id(gate): layer for layer in picture.layers for gate in layer}
-
-    def box(node):                               # the box a value is drawn in: its own, or its layer's
-        return picture.ids[id(layer_of[id(node)][-1] if id(node) in layer_of else node)]
+    # the box each value is drawn in: its own, or its layer's (named after the layer's last gate)
+    box = {id(node): picture.ids[id(layer_of.get(id(node), (node,))[-1])] for node in picture.order}
     lines = []
     for node in picture.order:
         layer = layer_of.get(id(node), ())
@@ -231,17 +232,16 @@ def _tables(picture, rankdir):
             if node is picture.highlight:
                 attrs.update(color=picture.colours["highlight"], penwidth="3", style="filled",
                              fillcolor=picture.colours["highlight_fill"])
-            lines.append(f"{box(node)} {_attrs(**attrs)}")
+            lines.append(f"{box[id(node)]} {_attrs(**attrs)}")
         elif node is layer[-1]:
-            lines.append(f"{box(node)} {_attrs(**_layer_box(picture, layer, rankdir))}")
+            lines.append(f"{box[id(node)]} {_attrs(**_layer_box(picture, layer, rankdir))}")
         for parent in node.inputs:
             if parent in layer:
                 continue
             note = _broadcast_note(parent, node, picture.grad(parent) is not None)
             attrs = {"label": _label(NOTE + note)} if note else {}
-            if node is picture.highlight:
-                attrs.update(color=picture.colours["highlight"], penwidth="2.5")
-            lines.append(f"{box(parent)} -> {box(node)}" + (f" {_attrs(**attrs)}" if attrs else ""))
+            attrs.update(_bold(picture, node))
+            lines.append(f"{box[id(parent)]} -> {box[id(node)]}" + (f" {_attrs(**attrs)}" if attrs else ""))
     return lines
 
 
@@ -291,14 +291,14 @@ def find_layers(picture):
     """
     layers = []
     for node in picture.order:
-        if node.op != "matmul" or node.inputs[1].inputs or picture.uses.get(id(node)) != 1:
+        if node.op != "matmul" or node.inputs[1].inputs or picture.uses[id(node)] != 1:
             continue
         add = next(user for user in picture.order if node in user.inputs)
         bias = add.inputs[1] if add.inputs[0] is node else add.inputs[0]
         if add.op != "add" or bias.inputs or bias is node:
             continue
         layer = (node, add)
-        if picture.uses.get(id(add)) == 1 and add is not picture.root:
+        if picture.uses[id(add)] == 1 and add is not picture.root:
             after = next(user for user in picture.order if add in user.inputs)
             if after.op in ACTIVATIONS:
                 layer += (after,)

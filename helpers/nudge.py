@@ -29,18 +29,19 @@ def _number(x, decimals=4, *, sign=False):
 
 def _decimals(x):
     """Return the fewest decimals (at most MAX_DECIMALS) that write x exactly, or None."""
-    for d in range(MAX_DECIMALS + 1):
-        if round(x, d) == x:
-            return d
-    return None
+    return next((d for d in range(MAX_DECIMALS + 1) if round(x, d) == x), None)
 
 
 def _plain_number(x, what):
+    """Return x as a float, or raise naming ``what`` if it is not a finite number a slider can show exactly."""
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{what} must be a number, got {type(x).__name__} {short(x)}")
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"{what} must be a finite number, got {x}")
+    if _decimals(x) is None:
+        raise ValueError(f"{what} = {x!r} has more than {MAX_DECIMALS} decimals; "
+                         "round it so a slider can show it exactly")
     return x
 
 
@@ -144,14 +145,15 @@ class Nudge(StaticText, widgets.VBox):
                 f"{self.name} + h·∂{self.name}/∂input.")
 
     def _cells(self):
+        """Return the table's rows as text: the heading row, then one row per nudge."""
         head = ("nudge", "h", f"{self.name} after nudge", "prediction", "gap")
         body = [(row["label"], self._h_text(row["h"]), _number(row["exact"]), _number(row["linear"]),
                  _number(row["gap"])) for row in self.rows()]
-        return head, body
+        return [head, *body]
 
     def update(self):
         """Recompute the table (and the drawing) from the sliders' current values."""
-        head, body = self._cells()
+        head, *body = self._cells()
         lines = "".join(f"<p style='margin:0.2em 0'>{html.escape(line)}</p>" for line in self._header())
         cell = "<td style='padding:0 0.8em;text-align:{}'>{}</td>"
         rows = "".join("<tr>" + "".join(cell.format("left" if k == 0 else "right", html.escape(c))
@@ -177,9 +179,8 @@ class Nudge(StaticText, widgets.VBox):
 
     def text(self):
         """Return the plain-text version: the header and the table for the current sliders."""
-        head, body = self._cells()
-        table = [head, *body]
-        widths = [max(len(row[k]) for row in table) for k in range(len(head))]
+        table = self._cells()
+        widths = [max(map(len, column)) for column in zip(*table)]
         lines = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths)))
                  for row in table]
         return "\n".join([*self._header(), *lines, "(Run the notebook to move the inputs with sliders.)"])
@@ -226,10 +227,6 @@ def nudge(build, point, *, h=0.1, step=0.01, span=1.0, graph=False, name="f"):
                              "the slider could not show it")
     if abs(h) > span:
         raise ValueError(f"h = {h:g} lies outside the sliders' range ±{span:g}; choose |h| ≤ span")
-    for what, x in [*((f"point[{key!r}]", x0) for key, x0 in clean.items()), ("step", step)]:
-        if _decimals(x) is None:
-            raise ValueError(f"{what} = {x!r} has more than {MAX_DECIMALS} decimals; "
-                             "round it so a slider can show it exactly")
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {short(name)}")
     return Nudge(build, clean, h=h, step=step, span=span, graph=bool(graph), name=name)

@@ -29,13 +29,10 @@ def _who(node):
     return f"the {gate_name(node)} gate's output"
 
 
-CONSTANT_NOTE = "nothing, as a constant needs no gradient"
-
-
 def _gets(node, share, how=""):
     """Return "x gets −4.00" (with ``how`` it was computed), or that a constant gets nothing."""
     if share is None:
-        return f"{_who(node)} gets {CONSTANT_NOTE}"
+        return f"{_who(node)} gets nothing, as a constant needs no gradient"
     return f"{_who(node)} gets {how}{describe(share)}"
 
 
@@ -50,8 +47,8 @@ def _rule(node, g, sent):
     key = (node.op, node.data.ndim == 0 and all(x.data.ndim == 0 for x in node.inputs))
     if key in RULES:
         return RULES[key](node, g, sent)
-    if key not in SENTENCES:
-        return _generic(node, g, sent)
+    if key not in SENTENCES:                     # the op table's rule for the gate, then what each input got
+        return f"{OPS[node.op].rule} (the upstream gradient is {describe(g)}), so {_got(node, sent)}"
     fields = {"g": describe(g), "got": _got(node, sent)}
     if len(node.inputs) == 1:                    # its input gets a gradient: a gate of constants runs no step
         (a,), (s,) = node.inputs, sent
@@ -68,11 +65,6 @@ def _got(node, sent):
         return (f"{_who(ins[0])} gets {describe(sent[0])} along its first wire and {describe(sent[1])} "
                 "along its second")
     return " and ".join(_gets(x, s) for x, s in zip(ins, sent))
-
-
-def _generic(node, g, sent):
-    """Return the op table's rule for the gate, then what each input got."""
-    return f"{OPS[node.op].rule} (the upstream gradient is {describe(g)}), so {_got(node, sent)}"
 
 
 def _add(node, g, sent):
@@ -220,9 +212,8 @@ class Stepper(StaticText, widgets.VBox):
         done = {id(gate) for gate in self.done(step)}
         return known_gradients(self.root.topological_order(), self.gradients, done)
 
-    def drawing(self, step=None):
+    def drawing(self, step):
         """Return the Drawing for ``step``: gradients known so far, the gate that just ran highlighted."""
-        step = self.step if step is None else step
         return draw(self.root, gradients=self.gradients, done=self.done(step),
                     highlight=self.gates[step - 1] if step else None, palette=self.palette)
 

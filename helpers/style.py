@@ -73,10 +73,9 @@ def preview(array, rows=3, cols=4):
     >>> preview(np.arange(10.0).reshape(2, 5))
     [['0.00', '1.00', '2.00', '3.00', '…'], ['5.00', '6.00', '7.00', '8.00', '…']]
     """
-    array = np.asarray(array, dtype=np.float64)
-    while array.ndim > 2:
-        array = array[0]
-    grid = array.reshape(1, -1) if array.ndim < 2 else array
+    grid = np.atleast_2d(np.asarray(array, dtype=np.float64))    # a number or a 1-d array: one row
+    while grid.ndim > 2:
+        grid = grid[0]
     shown = [[format_number(v) for v in row[:cols]] + (["…"] if grid.shape[1] > cols else [])
              for row in grid[:rows]]
     if grid.shape[0] > rows:
@@ -93,8 +92,7 @@ def describe(array, *, digits=3):
     array = np.asarray(array)
     if array.ndim == 0:
         return format_number(array, digits=digits)
-    rows = preview(array)
-    inner = ", ".join("[" + ", ".join(c for c in row if c) + "]" for row in rows)
+    inner = ", ".join("[" + ", ".join(c for c in row if c) + "]" for row in preview(array))
     return f"{array.shape} [{inner}]" if array.ndim > 1 else f"{array.shape} {inner}"
 
 
