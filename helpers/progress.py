@@ -34,7 +34,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
-from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
+from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem, reset_command
 
 __all__ = ["NOT_CHECKED", "Row", "LessonProgress", "expected_exercises", "run_lesson", "progress",
            "format_table"]
@@ -215,11 +215,9 @@ def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0, output_lim
     """
     nb, problem = _read_notebook(learner_notebook)
     if problem:
-        number = lesson_number(learner_notebook)
-        fresh = f"make reset LESSON={number}" if number is not None else "make reset"
         return _not_run(lesson, exercises, "could not be read", "your notebook could not be read",
                         f"could not read your notebook, so nothing was run: {problem}. "
-                        f"{fresh} saves it in backups/ and gives you a fresh copy")
+                        f"{reset_command(learner_notebook)} saves it in backups/ and gives you a fresh copy")
     for cell in nb.cells:                                 # outputs saved in the file are not needed: free them
         if cell.cell_type == "code":
             cell.outputs = []
