@@ -172,8 +172,8 @@ def _save_backup(workspace, target, data, when):
     """Write ``data`` whole to a new timestamped file in ``workspace/backups/`` and return its path."""
     folder = workspace / BACKUPS
     if folder.exists() and not folder.is_dir():
-        raise WorkspaceError(f"{show(folder)} is a file, but backups go in a folder of that name: rename the file, "
-                             "then run make reset again; your copy is untouched")
+        raise WorkspaceError(f"{show(folder)} is a file, but backups go in a folder of that name: "
+                             "rename the file, then run make reset again; your copy is untouched")
     folder.mkdir(exist_ok=True)
     stamp = when.strftime("%Y-%m-%dT%H-%M-%S")
     for attempt in itertools.count(1):                   # a new name each time, so this ends

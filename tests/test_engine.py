@@ -1,7 +1,7 @@
 """The engine: gradients match numerical gradients, forks add up, broadcasting sums back."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from helpers.engine import Value, broadcast_axes, maximum, unbroadcast
@@ -319,7 +319,8 @@ def _weighted(out, weights):
 @given(st.integers(0, 2 ** 32 - 1), st.sampled_from([None, 0, 1, (0, 1)]), st.booleans())
 def test_max_over_an_axis_matches_numerical_gradients(seed, axis, keepdims):
     rng = np.random.default_rng(seed)
-    a = rng.uniform(-2, 2, size=(3, 4))                           # distinct values: no ties, no kinks
+    a = rng.uniform(-2, 2, size=(3, 4))
+    assume(np.diff(np.sort(a, axis=None)).min() > 1e-3)           # distinct values: no nudge of h crosses a tie
     weights = rng.uniform(0.5, 1.5, size=np.shape(a.max(axis=axis, keepdims=keepdims)))
     x = Value(a)
     _weighted(x.max(axis=axis, keepdims=keepdims), weights).backward()
