@@ -33,8 +33,7 @@ from pathlib import Path
 
 from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem, reset_command, show
 
-__all__ = ["WORKSPACE", "BACKUPS", "WorkspaceError", "Setup", "Reset", "course_notebooks",
-           "lesson_number", "find_lesson", "notebook_problem", "setup", "reset", "explain_os_error", "main"]
+__all__ = ["WORKSPACE", "BACKUPS", "Setup", "Reset", "find_lesson", "setup", "reset", "explain_os_error", "main"]
 
 WORKSPACE = "my-work"                  # the workspace folder, inside the course folder (.gitignore lists it)
 BACKUPS = "backups"                    # inside the workspace: copies saved by reset
