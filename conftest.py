@@ -7,6 +7,9 @@ nbval (`--nbval`) turns each notebook into one test per code cell, all sharing o
   The solution notebooks in solutions/ must also print exactly what their saved outputs show.
 * All the cells of one notebook run in the same pytest-xdist worker, in order (`--dist loadgroup` keeps the
   tests of one `xdist_group` together), while the unit tests spread over every core beside them.
+
+Groups (notebooks, and tests that share a kernel or a costly fixture) are handed out first, so the many
+short unit tests fill the end of the run on every core instead of one core finishing a notebook alone.
 """
 import pytest
 
@@ -22,3 +25,7 @@ def pytest_collect_file(file_path, parent):
             if file_path.parent.name == EXERCISE_FOLDER:
                 notebook.compare_outputs = False        # what --nbval-lax does, for this folder only
     return collectors
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)     # stable: groups first

@@ -267,7 +267,7 @@ class Course:
         of a notebook (which share one kernel; see conftest.py) and tests that share a costly fixture.
         """
         spread = [] if str(jobs) in ("0", "1") else ["-n", str(jobs), "--dist", "loadgroup"]
-        paths = ["tests", "helpers", "--doctest-modules", "--ignore=tests/browser"] if unit else []
+        paths = ["tests", "helpers", "tools", "--doctest-modules", "--ignore=tests/browser"] if unit else []
         if notebooks:
             # exercise notebooks must run clean untouched; solution notebooks must also print what they saved
             paths += ["notebooks", "solutions", "--nbval", "--nbval-current-env", "--nbval-cell-timeout=300",
@@ -297,7 +297,7 @@ class Course:
 
     def exercises(self, *, execute=False):
         self.install()
-        return self.run([self.python, "-m", "helpers.exercises", *(["--execute"] if execute else [])])
+        return self.run([self.python, "-m", "tools.exercises", *(["--execute"] if execute else [])])
 
     def clean(self):
         for name in (self.venv, self.root / ".pytest_cache", self.root / ".hypothesis"):

@@ -16,8 +16,8 @@ Read in this order, each module is one idea:
 - lesson material: :mod:`helpers.network` (lesson 7's network and experiments), :mod:`helpers.digits`
   and :mod:`helpers.training` (lesson 10's data and training loop)
 
-And the course's tooling: :mod:`helpers.exercises` (notebooks/ from solutions/),
-:mod:`helpers.lessons`, :mod:`helpers.workspace` and :mod:`helpers.progress` (the learner's my-work/).
+And the learner's tooling: :mod:`helpers.lessons`, :mod:`helpers.workspace` and :mod:`helpers.progress`
+(my-work/).  The instructors' exercise generator is not part of the package: it is ``tools/exercises.py``.
 """
 from helpers.draw import draw, set_palette
 from helpers.engine import Value, maximum, unbroadcast

@@ -7,7 +7,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers.exercises import BEGIN, END, MarkerError, main, make_exercise, placeholder, render, strip_solutions
+from tools.exercises import BEGIN, END, MarkerError, main, make_exercise, placeholder, render, strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

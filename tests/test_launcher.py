@@ -186,7 +186,7 @@ def test_tests_run_in_one_session_on_every_core_without_splitting_a_notebook(tmp
     command = [str(c) for c in course.test_command()]
     assert command[command.index("-n") + 1] == "auto"
     assert command[command.index("--dist") + 1] == "loadgroup"          # a notebook's cells share one kernel
-    for part in ("tests", "helpers", "--doctest-modules", "notebooks", "solutions", "--nbval"):
+    for part in ("tests", "helpers", "tools", "--doctest-modules", "notebooks", "solutions", "--nbval"):
         assert part in command, part
     assert "--nbval-lax" not in command                                   # conftest.py relaxes notebooks/ only
     unit = [str(c) for c in course.test_command(notebooks=False)]

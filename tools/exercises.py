@@ -17,7 +17,7 @@ so the learner sees *what* to compute but not how.  The checks recognise the
 Markdown cell becomes an invitation to write the answer.  Cells tagged
 ``solution-only`` are left out; every output is cleared.
 
-Run ``python -m helpers.exercises`` (``make exercises``) after editing a
+Run ``python -m tools.exercises`` (``make exercises``) after editing a
 solution; ``--check`` only reports which exercise notebooks are out of date;
 ``--execute`` first re-runs the solutions and saves their outputs.  Name
 solution notebooks to process only those.
