@@ -337,23 +337,24 @@ class Value:
         This is backpropagation, and it touches no ``.grad``.  ``seed`` is the
         gradient on this Value (ones by default: df/df = 1).
         """
-        grads = {id(self): self._seed(seed)}
+        seed = np.ones_like(self.data) if seed is None else _as_array(seed, "backward(seed)")
+        if seed.shape != self.data.shape:
+            raise ValueError(f"backward(seed) needs shape {self.data.shape}, got {seed.shape}")
+        grads = {id(self): seed}
         for node in reversed(self.topological_order()):          # each gate after every gate that uses it
             if id(node) not in grads:
                 continue                                         # no gradient reaches it
-            upstream = grads[id(node)]
-            for x, rule in zip(node.inputs, node._rules):
-                if not x.requires_grad:
-                    continue                                     # a constant: nothing to compute
-                share = unbroadcast(rule(upstream), x.shape)     # local rule x upstream, summed back to x's shape
-                grads[id(x)] = grads[id(x)] + share if id(x) in grads else share  # gradients add up at forks
+            # each input's share: its local rule applied to the upstream gradient, summed back to its shape
+            for x, share in zip(node.inputs, node.shares(grads[id(node)])):
+                if share is not None:                            # None: a constant, nothing to compute
+                    grads[id(x)] = grads[id(x)] + share if id(x) in grads else share  # gradients add up at forks
         return grads
 
     def shares(self, upstream=None):
         """Return what this gate sends back to each input, given its ``upstream`` gradient (default: ``.grad``).
 
         One array per input, in operand order, None for an input that needs no
-        gradient.  The drawings write these on the wires into the gate.
+        gradient.  :meth:`gradients` adds them up; the drawings write them on the wires into the gate.
 
         >>> x, y = Value(3.0), Value(-2.0)
         >>> [float(s) for s in (x * y).shares(np.array(1.0))]
@@ -374,14 +375,6 @@ class Value:
         for node in self.topological_order():
             grad = grads.get(id(node))                           # None reads as zeros
             node.grad = None if grad is None else grad.copy()    # its own memory: gates pass views and shares on
-
-    def _seed(self, seed):
-        if seed is None:
-            return np.ones_like(self.data)
-        seed = _as_array(seed, "backward(seed)")
-        if seed.shape != self.data.shape:
-            raise ValueError(f"backward(seed) needs shape {self.data.shape}, got {seed.shape}")
-        return seed
 
 
 def _kept(g, axis, keepdims):

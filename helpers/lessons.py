@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-__all__ = ["WorkspaceError", "course_notebooks", "lesson_number", "notebook_problem", "show"]
+__all__ = ["WorkspaceError", "course_notebooks", "lesson_number", "notebook_problem", "reset_command", "show"]
 
 
 class WorkspaceError(Exception):
@@ -40,6 +40,16 @@ def lesson_number(path):
     """
     match = re.match(r"([0-9]+)_", Path(path).name)
     return int(match.group(1)) if match else None
+
+
+def reset_command(path):
+    """Return the command that gives a fresh copy of the lesson at ``path``.
+
+    >>> reset_command(Path("my-work/03_chain_rule.ipynb")), reset_command(Path("scratch.ipynb"))
+    ('make reset LESSON=3', 'make reset')
+    """
+    number = lesson_number(path)
+    return "make reset" if number is None else f"make reset LESSON={number}"
 
 
 def notebook_problem(path):

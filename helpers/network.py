@@ -30,15 +30,15 @@ __all__ = ["PARAMS", "init_params", "net_forward", "net_loss", "net_in_engine", 
 PARAMS = ("W1", "b1", "W2", "b2")
 
 
-def init_params(rng, d, h, c, *, scale=1.0):
-    """Return random parameters {W1 (d, h), b1 (h,), W2 (h, c), b2 (c,)}: weights ~ N(0, scale²/fan-in), biases 0.
+def init_params(rng, d, h, c):
+    """Return random parameters {W1 (d, h), b1 (h,), W2 (h, c), b2 (c,)}: weights ~ N(0, 1/fan-in), biases 0.
 
     >>> p = init_params(np.random.default_rng(0), 3, 4, 2)
     >>> [p[k].shape for k in PARAMS]
     [(3, 4), (4,), (4, 2), (2,)]
     """
-    return {"W1": rng.normal(0.0, scale / np.sqrt(d), size=(d, h)), "b1": np.zeros(h),
-            "W2": rng.normal(0.0, scale / np.sqrt(h), size=(h, c)), "b2": np.zeros(c)}
+    return {"W1": rng.normal(0.0, 1 / np.sqrt(d), size=(d, h)), "b1": np.zeros(h),
+            "W2": rng.normal(0.0, 1 / np.sqrt(h), size=(h, c)), "b2": np.zeros(c)}
 
 
 def net_forward(params, x, *, leak=0.0):

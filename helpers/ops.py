@@ -11,19 +11,13 @@ gate's meaning from the text of its label.
 >>> label(Value(3.0) ** 2), label(Value([[1.0, 2.0]]).sum(axis=1))
 ('**2', 'Σ axis=1')
 """
-from dataclasses import dataclass
+from collections import namedtuple
 
 __all__ = ["Op", "OPS", "label", "name"]
 
-
-@dataclass(frozen=True)
-class Op:
-    """One kind of gate: its symbol in drawings, its name in sentences, and its backward rule in words."""
-
-    symbol: str
-    name: str
-    rule: str                    # what the gate does with the upstream gradient, as one clause
-
+# one kind of gate: its symbol in drawings, its name in sentences, and its backward rule in words
+# (what the gate does with the upstream gradient, as one clause)
+Op = namedtuple("Op", ["symbol", "name", "rule"])
 
 OPS = {
     "add": Op("+", "add", "each input gets the upstream gradient unchanged"),

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +35,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
-from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
+from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem, reset_command
 
 __all__ = ["NOT_CHECKED", "Row", "LessonProgress", "expected_exercises", "run_lesson", "progress",
            "format_table"]
@@ -161,15 +162,14 @@ def _execute(nb, *, cwd, timeout, output_limit):
     with tempfile.TemporaryDirectory(prefix="backprop-progress-") as scratch:
         results = Path(scratch) / "results.jsonl"
         env = {**os.environ, RESULTS_ENV: str(results), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-        with open(Path(scratch) / "kernel.log", "w", encoding="utf-8") as kernel_log:
-            try:
-                with client.setup_kernel(env=env, stderr=kernel_log):
-                    deadline[0] = time.monotonic() + timeout
-                    stop = _run_cells(client, nb, deadline[0])
-            except Exception as error:                    # noqa: BLE001 — whatever stops Python from starting
-                if deadline[0] is not None:
-                    raise                                 # Python had started: not a start-up failure
-                raise _NoPython(f"{type(error).__name__}: {error}".strip()) from None
+        try:                                              # the kernel's own chatter (stderr) is not shown
+            with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
+                deadline[0] = time.monotonic() + timeout
+                stop = _run_cells(client, nb, deadline[0])
+        except Exception as error:                        # noqa: BLE001 — whatever stops Python from starting
+            if deadline[0] is not None:
+                raise                                     # Python had started: not a start-up failure
+            raise _NoPython(f"{type(error).__name__}: {error}".strip()) from None
         return _read_results(results), stop
 
 
@@ -215,11 +215,9 @@ def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0, output_lim
     """
     nb, problem = _read_notebook(learner_notebook)
     if problem:
-        number = lesson_number(learner_notebook)
-        fresh = f"make reset LESSON={number}" if number is not None else "make reset"
         return _not_run(lesson, exercises, "could not be read", "your notebook could not be read",
                         f"could not read your notebook, so nothing was run: {problem}. "
-                        f"{fresh} saves it in backups/ and gives you a fresh copy")
+                        f"{reset_command(learner_notebook)} saves it in backups/ and gives you a fresh copy")
     for cell in nb.cells:                                 # outputs saved in the file are not needed: free them
         if cell.cell_type == "code":
             cell.outputs = []
@@ -373,7 +371,7 @@ def progress(course, workspace, *, timeout=120.0, stream=None, output_limit=OUTP
             lesson.problems.append("not in your workspace yet — make workspace copies it in")
             print("not in your workspace yet", file=stream, flush=True)
         reports.append(lesson)
-    others = sorted(p.name for p in workspace.glob("*.ipynb") if not (Path(course) / "notebooks" / p.name).exists())
+    others = sorted(p.name for p in workspace.glob("*.ipynb") if p.name not in {c.name for c in lessons})
     if others:
         print(f"(not lessons of the course, so not run: {', '.join(others)})", file=stream, flush=True)
     return reports

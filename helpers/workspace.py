@@ -31,15 +31,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem
-from helpers.lessons import show as _show
+from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem, reset_command, show
 
-__all__ = ["WORKSPACE", "BACKUPS", "WorkspaceError", "Setup", "Reset", "course_notebooks",
-           "lesson_number", "find_lesson", "notebook_problem", "setup", "reset", "explain_os_error", "main"]
+__all__ = ["WORKSPACE", "BACKUPS", "Setup", "Reset", "find_lesson", "setup", "reset", "explain_os_error", "main"]
 
 WORKSPACE = "my-work"                  # the workspace folder, inside the course folder (.gitignore lists it)
 BACKUPS = "backups"                    # inside the workspace: copies saved by reset
 VERSIONS = ".course-versions.json"     # inside the workspace: which course version each lesson was copied from
+
+# what went wrong with a file and what to do, by error number ({where}: the file; {reason}: the system's words)
+ADVICE = {
+    errno.ENOSPC: "the disk is full: could not write {where} (no file was left half-written); free some space",
+    errno.EACCES: "could not write {where}: {reason} (it or its folder is read-only or not yours); "
+                  "make them writable, for example chmod -R u+w my-work",
+    errno.ENOTDIR: "a file stands where a folder should be, on the way to {where}: rename it",
+    errno.EISDIR: "{where} is a folder where a file should be: rename it",
+    errno.EEXIST: "{where} is in the way (it already exists as something else): rename it",
+}
+ADVICE[getattr(errno, "EDQUOT", errno.ENOSPC)] = ADVICE[errno.ENOSPC]          # over the disk quota: full too
+ADVICE[errno.EPERM] = ADVICE[errno.EROFS] = ADVICE[errno.EACCES]
 
 
 @dataclass
@@ -94,7 +104,7 @@ def setup(course, workspace=None):
     workspace = Path(workspace) if workspace is not None else course / WORKSPACE
     lessons = course_notebooks(course)
     if workspace.exists() and not workspace.is_dir():
-        raise WorkspaceError(f"{_show(workspace)} exists but is not a folder; rename it, then run this again")
+        raise WorkspaceError(f"{show(workspace)} exists but is not a folder; rename it, then run this again")
     done = Setup(created=not workspace.exists())
     if done.created:
         workspace.mkdir(parents=True)
@@ -138,7 +148,7 @@ def reset(course, workspace=None, lesson=None, *, now=None):
     workspace = Path(workspace) if workspace is not None else course / WORKSPACE
     source = find_lesson(course, lesson)
     if not workspace.is_dir():
-        raise WorkspaceError(f"there is no workspace at {_show(workspace)} yet — run make workspace first")
+        raise WorkspaceError(f"there is no workspace at {show(workspace)} yet — run make workspace first")
     problem = notebook_problem(source)
     if problem:
         raise WorkspaceError(f"the course's {source.name} is broken: {problem}; your copy is untouched")
@@ -161,8 +171,8 @@ def _save_backup(workspace, target, data, when):
     """Write ``data`` whole to a new timestamped file in ``workspace/backups/`` and return its path."""
     folder = workspace / BACKUPS
     if folder.exists() and not folder.is_dir():
-        raise WorkspaceError(f"{_show(folder)} is a file, but backups go in a folder of that name: rename the file, "
-                             "then run make reset again; your copy is untouched")
+        raise WorkspaceError(f"{show(folder)} is a file, but backups go in a folder of that name: "
+                             "rename the file, then run make reset again; your copy is untouched")
     folder.mkdir(exist_ok=True)
     stamp = when.strftime("%Y-%m-%dT%H-%M-%S")
     for attempt in itertools.count(1):                   # a new name each time, so this ends
@@ -252,7 +262,7 @@ def _read_versions(workspace):
 def _write_versions(workspace, versions):
     path = workspace / VERSIONS
     if path.exists() and not path.is_file():
-        raise WorkspaceError(f"{_show(path)} is a folder, but the course keeps a small record file of that name "
+        raise WorkspaceError(f"{show(path)} is a folder, but the course keeps a small record file of that name "
                              "(which version of each lesson you copied): rename or remove the folder, then run "
                              "this again; your lessons are untouched")
     _write_whole(path, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
@@ -265,21 +275,11 @@ def explain_os_error(error):
     >>> explain_os_error(OSError(28, "No space left on device", "my-work/01_derivatives.ipynb"))
     'the disk is full: could not write my-work/01_derivatives.ipynb (no file was left half-written); free some space, then run this again'
     """
-    where = _show(error.filename) if error.filename else "a file"
-    code = error.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return (f"the disk is full: could not write {where} (no file was left half-written); "
-                "free some space, then run this again")
-    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (f"could not write {where}: {str(error.strerror).lower()} (it or its folder is read-only or not "
-                "yours); make them writable, for example chmod -R u+w my-work, then run this again")
-    if code == errno.ENOTDIR:
-        return f"a file stands where a folder should be, on the way to {where}: rename it, then run this again"
-    if code == errno.EISDIR:
-        return f"{where} is a folder where a file should be: rename it, then run this again"
-    if code == errno.EEXIST:
-        return f"{where} is in the way (it already exists as something else): rename it, then run this again"
-    return f"could not use {where}: {error.strerror or error}; fix that, then run this again"
+    where = show(error.filename) if error.filename else "a file"
+    advice = ADVICE.get(error.errno)
+    if advice is None:
+        return f"could not use {where}: {error.strerror or error}; fix that, then run this again"
+    return advice.format(where=where, reason=str(error.strerror).lower()) + ", then run this again"
 
 
 # ---------------------------------------------------------------------------- command line
@@ -288,7 +288,7 @@ def _lessons(count):
 
 
 def _report_setup(done, workspace):
-    where = _show(workspace)
+    where = show(workspace)
     if done.created:
         print(f"Created your workspace {where} with {_lessons(len(done.copied))}: "
               "your own copies to work in (course updates never overwrite them).")
@@ -298,10 +298,8 @@ def _report_setup(done, workspace):
     else:
         print(f"Your workspace {where} has {_lessons(len(done.kept))}; nothing new in the course.")
     for path in done.changed:
-        number = lesson_number(path)
-        how = f"make reset LESSON={number}" if number is not None else "make reset"
         print(f"Note: {path.name} has changed in the course since you copied it. Your copy stays as it is; "
-              f"{how} switches to the new version and keeps yours in {where}{BACKUPS}/.")
+              f"{reset_command(path)} switches to the new version and keeps yours in {where}{BACKUPS}/.")
     for name, problem in done.skipped:
         print(f"Skipped notebooks/{name}: {problem}. It will be copied in once the course fixes it.",
               file=sys.stderr)
@@ -339,11 +337,11 @@ def main(argv=None):
         if args.command == "reset":
             done = reset(args.course, workspace, args.lesson)
             if not done.replaced:
-                print(f"{_show(done.lesson)} is already the course's fresh copy; nothing to reset.")
+                print(f"{show(done.lesson)} is already the course's fresh copy; nothing to reset.")
                 return 0
             if done.backup is not None:
-                print(f"Saved your copy as {_show(done.backup)}.")
-            print(f"{_show(done.lesson)} is now a fresh copy of the lesson. If it is open in JupyterLab, "
+                print(f"Saved your copy as {show(done.backup)}.")
+            print(f"{show(done.lesson)} is now a fresh copy of the lesson. If it is open in JupyterLab, "
                   "choose File > Reload Notebook from Disk before you save it.")
             return 0
         from helpers.progress import format_table, progress       # imports nbclient: only when needed
