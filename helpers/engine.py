@@ -344,17 +344,19 @@ class Value:
         for node in reversed(self.topological_order()):          # each gate after every gate that uses it
             if id(node) not in grads:
                 continue                                         # no gradient reaches it
-            # each input's share: its local rule applied to the upstream gradient, summed back to its shape
-            for x, share in zip(node.inputs, node.shares(grads[id(node)])):
-                if share is not None:                            # None: a constant, nothing to compute
-                    grads[id(x)] = grads[id(x)] + share if id(x) in grads else share  # gradients add up at forks
+            upstream = grads[id(node)]
+            for x, rule in zip(node.inputs, node._rules):
+                if not x.requires_grad:
+                    continue                                     # a constant: nothing to compute
+                share = unbroadcast(rule(upstream), x.shape)     # local rule x upstream, summed back to x's shape
+                grads[id(x)] = grads[id(x)] + share if id(x) in grads else share  # gradients add up at forks
         return grads
 
     def shares(self, upstream=None):
         """Return what this gate sends back to each input, given its ``upstream`` gradient (default: ``.grad``).
 
         One array per input, in operand order, None for an input that needs no
-        gradient.  :meth:`gradients` adds them up; the drawings write them on the wires into the gate.
+        gradient, computed as in :meth:`gradients`; the drawings write them on the wires into the gate.
 
         >>> x, y = Value(3.0), Value(-2.0)
         >>> [float(s) for s in (x * y).shares(np.array(1.0))]
