@@ -266,6 +266,8 @@ class Course:
         ``--dist loadgroup`` spreads single tests but keeps tests of one ``xdist_group`` together: every cell
         of a notebook (which share one kernel; see conftest.py) and tests that share a costly fixture.
         """
+        if jobs == "auto":          # one more process than cores: a notebook's process waits while its kernel starts
+            jobs = (os.cpu_count() or 1) + 1
         spread = [] if str(jobs) in ("0", "1") else ["-n", str(jobs), "--dist", "loadgroup"]
         paths = ["tests", "helpers", "tools", "--doctest-modules", "--ignore=tests/browser"] if unit else []
         if notebooks:

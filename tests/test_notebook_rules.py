@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,7 @@ def write_notebook(path, *cells):
     nbformat.write(notebook, path)
 
 
+@pytest.mark.xdist_group("notebook-rules")            # a group is handed out early: this test takes seconds
 def test_exercise_notebooks_must_run_and_solution_notebooks_must_also_print_what_they_saved(tmp_path):
     shutil.copy(ROOT / "conftest.py", tmp_path)
     cells = [("print(2)", "1\n"), ("print(1)", "1\n"), ("x = 1", ""), ("1 / 0", "")]
