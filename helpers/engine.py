@@ -373,10 +373,26 @@ class Value:
         into ``.grad``), so running a cell twice gives the same numbers.
         Constants, and anything no gradient reaches, get zeros.
         """
-        grads = self.gradients(seed)
-        for node in self.topological_order():
-            grad = grads.get(id(node))                           # None reads as zeros
-            node.grad = None if grad is None else grad.copy()    # its own memory: gates pass views and shares on
+        order = self.topological_order()
+        for node, grad in zip(order, _own_arrays(order, self.gradients(seed))):
+            node.grad = grad                                     # None reads as zeros
+
+
+def _own_arrays(order, grads):
+    """Yield each node's gradient as an array no other node shares (views included), or None.
+
+    Gates pass views and the same array along several wires; only those are copied, since copying every
+    gradient costs a training step about a tenth of its time.
+    """
+    owners = set()                                               # memory already behind some node's .grad
+    for node in order:
+        grad = grads.get(id(node))
+        if grad is not None:
+            owner = grad if grad.base is None else grad.base     # a view (reshape, .T) shares its base
+            if id(owner) in owners or not grad.flags.writeable:
+                grad = owner = grad.copy()
+            owners.add(id(owner))
+        yield grad
 
 
 def _kept(g, axis, keepdims):
