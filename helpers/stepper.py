@@ -10,7 +10,7 @@ from collections import Counter
 import ipywidgets as widgets
 import numpy as np
 
-from helpers.draw import draw, known_gradients
+from helpers.draw import draw
 from helpers.engine import Value
 from helpers.ops import OPS
 from helpers.ops import name as gate_name
@@ -206,11 +206,6 @@ class Stepper(StaticText, widgets.VBox):
         if step < len(self.gates):
             return self.gates[:step]
         return [node for node in self.root.topological_order() if node.inputs]
-
-    def known_gradients(self, step=None):
-        """Return {id(node): gradient} for every node whose gradient is complete by ``step``."""
-        done = {id(gate) for gate in self.done(step)}
-        return known_gradients(self.root.topological_order(), self.gradients, done)
 
     def drawing(self, step):
         """Return the Drawing for ``step``: gradients known so far, the gate that just ran highlighted."""
