@@ -34,7 +34,7 @@ from helpers.crossings import crossings
 from helpers.engine import Value
 from helpers.layout import FONT, NOTE_FONT, Picture, colour_svg, dot_source, find_layers, rank_variants, summary_title
 from helpers.layout import table as table_text
-from helpers.render import render_svg, renderer_name, renderer_reason, svg_size
+from helpers.render import render_svg, renderer_name, renderer_reason, svg_width
 from helpers.style import PALETTES, format_number, set_palette
 from helpers.style import colours as palette_colours
 
@@ -79,12 +79,12 @@ class Drawing:
         wires cross.
         """
         best = None
-        for k, same_rank in enumerate(self._variants):
+        for same_rank in self._variants:
             for rankdir in ("LR", "TB"):
                 svg = render_svg(self._make(rankdir, same_rank), renderer)
-                shown = TEXT_PX * min(1.0, COLUMN / max(svg_size(svg)[0], 1.0))
+                shown = TEXT_PX * min(1.0, COLUMN / max(svg_width(svg), 1.0))
                 score = (shown < SMALLEST, crossings(svg) if len(self._variants) > 1 else 0, shown < COMFORTABLE,
-                         svg_size(svg)[0])
+                         svg_width(svg))
                 if best is None or score < best[0]:
                     best = (score, svg)
                 if shown >= COMFORTABLE:
@@ -104,7 +104,7 @@ class Drawing:
             return {"text/plain": f"(Graphviz could not draw this graph: {error})\n{text}"}
         data = {"image/svg+xml": svg, "text/plain": text}
         # shrunk to a column, its text would be too small to read: JupyterLab shows it at its own size and scrolls
-        if svg_size(svg)[0] > COLUMN * TEXT_PX / SMALLEST:
+        if svg_width(svg) > COLUMN * TEXT_PX / SMALLEST:
             return data, {"image/svg+xml": {"unconfined": True}}
         return data
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import graphviz
 
-__all__ = ["RENDERERS", "renderer_name", "renderer_reason", "render_svg", "svg_size", "cache_folder"]
+__all__ = ["RENDERERS", "renderer_name", "renderer_reason", "render_svg", "svg_width", "cache_folder"]
 
 RENDERERS = ("dot", "wasm", "text")
 
@@ -68,14 +68,12 @@ def render_svg(source, renderer):
     raise RuntimeError("no Graphviz renderer")
 
 
-def svg_size(svg):
-    """Return (width, height) of an SVG in CSS pixels (Graphviz writes points: 1 pt = 4/3 px)."""
-    sizes = []
-    for attribute in ("width", "height"):
-        match = re.search(rf'<svg[^>]*\s{attribute}="([\d.]+)(pt|px)?"', svg)
-        number = float(match.group(1)) if match else 0.0
-        sizes.append(number * 4 / 3 if match and match.group(2) == "pt" else number)
-    return tuple(sizes)
+def svg_width(svg):
+    """Return the width of an SVG in CSS pixels (Graphviz writes points: 1 pt = 4/3 px), 0 if it has none."""
+    match = re.search(r'<svg[^>]*\swidth="([\d.]+)(pt|px)?"', svg)
+    if not match:
+        return 0.0
+    return float(match.group(1)) * (4 / 3 if match.group(2) == "pt" else 1)
 
 
 # ---------------------------------------------------------------- the WebAssembly Graphviz

