@@ -37,12 +37,13 @@ from nbclient.util import ensure_async
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, RESULTS_ENV, WRONG
 from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem, reset_command
 
-__all__ = ["NOT_CHECKED", "Row", "LessonProgress", "expected_exercises", "run_lesson", "progress",
+__all__ = ["NOT_CHECKED", "NO_PYTHON", "Row", "LessonProgress", "expected_exercises", "run_lesson", "progress",
            "format_table"]
 
 NOT_CHECKED = "not checked"
 SYMBOLS = {CORRECT: "✓", WRONG: "✗", NOT_ATTEMPTED: "…", NOT_CHECKED: "!"}
 TIMED_OUT, KERNEL_DIED, FLOODED = "timed out", "kernel died", "printed too much"
+NO_PYTHON = "could not start Python"                 # the tool failed, not the learner's notebook
 # why a run ended early: (a few words for the lesson's line, the sentence under the table)
 STOPS = {
     TIMED_OUT: ("timed out after {timeout:g} s",
@@ -82,7 +83,6 @@ class LessonProgress:
     problems: list = field(default_factory=list)          # one-line sentences about the whole lesson
     seconds: float = 0.0
     stopped: str = ""                                     # why the run ended early, in a few words
-    kernel_failed: bool = False                           # Python could not start: the tool failed
 
     def count(self, outcome):
         return sum(row.outcome == outcome for row in self.rows)
@@ -90,17 +90,14 @@ class LessonProgress:
 
 # ---------------------------------------------------------------------------- which exercises
 def expected_exercises(lesson):
-    """Return ``(exercises, ids)`` of lesson number ``lesson``: [(exercise id, check name)] and name → id.
+    """Return [(exercise id, check name)] of lesson number ``lesson``, from the registry of declared exercises.
 
-    They come from the registry of declared exercises (:func:`helpers.checks.registry`).
-
-    >>> expected_exercises(1)[0][:2]
+    >>> expected_exercises(1)[:2]
     [('1.1', 'check_numerical_derivative'), ('1.2', 'check_product_partials')]
     """
     from helpers.checks import registry
 
-    exercises = [(e.id, e.check) for e in registry() if e.lesson == lesson]
-    return exercises, {name: exercise for exercise, name in exercises}
+    return [(e.id, e.check) for e in registry() if e.lesson == lesson]
 
 
 def _check_calls(nb, names):
@@ -225,8 +222,7 @@ def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0, output_lim
     try:
         records, stop = _execute(nb, cwd=learner_notebook.parent, timeout=timeout, output_limit=output_limit)
     except _NoPython as error:
-        lesson.kernel_failed = True
-        return _not_run(lesson, exercises, "could not start Python", "Python could not start",
+        return _not_run(lesson, exercises, NO_PYTHON, "Python could not start",
                         f"could not start Python to run it ({error})")
     lesson.seconds = time.monotonic() - started
     if stop:
@@ -281,7 +277,7 @@ def _fill_rows(lesson, records, stop, nb, exercises):
 def _course_exercises(course_notebook, lesson):
     """Return the lesson's [(exercise id, check name)]; if they cannot be listed, say why in ``lesson``."""
     try:
-        return expected_exercises(lesson_number(course_notebook))[0]
+        return expected_exercises(lesson_number(course_notebook))
     except Exception as error:                            # noqa: BLE001 — the course's own code, mid-edit
         lesson.problems.append(f"could not list this lesson's exercises ({type(error).__name__}: "
                                f"{_first_line(str(error))}); only the checks that ran are shown")

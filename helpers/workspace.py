@@ -344,10 +344,10 @@ def main(argv=None):
             print(f"{show(done.lesson)} is now a fresh copy of the lesson. If it is open in JupyterLab, "
                   "choose File > Reload Notebook from Disk before you save it.")
             return 0
-        from helpers.progress import format_table, progress       # imports nbclient: only when needed
+        from helpers.progress import NO_PYTHON, format_table, progress   # imports nbclient: only when needed
         lessons = progress(args.course, workspace, timeout=args.timeout)
         print("\n" + format_table(lessons))
-        return 1 if any(lesson.kernel_failed for lesson in lessons) else 0
+        return 1 if any(lesson.stopped == NO_PYTHON for lesson in lessons) else 0
     except WorkspaceError as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 1
