@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.engine import Value, broadcast_axes, unbroadcast
-from helpers.feedback import NotAttempted, Wrong
+from helpers.feedback import NotAttempted, Wrong, case
 
 __all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_numbers", "expect", "expect_all",
            "in_order", "close", "RTOL", "ATOL"]
@@ -404,12 +404,8 @@ def expect_all(*answers, order="backward", returns=None):
 
 def _located(a):
     """Compare one Answer; a wrong one's message starts with where it belongs, when it says."""
-    try:
+    with case(f"at {a.where}, " if a.where else ""):
         _check(a)
-    except Wrong as mistake:
-        if a.where is None:
-            raise
-        raise Wrong(f"at {a.where}, {mistake}") from None
 
 
 def _swapped(answers, returns=None):

@@ -33,13 +33,15 @@ scraping text.
 >>> check_answer.evaluate(41).outcome
 'wrong'
 """
+import contextlib
 import functools
 import json
 import os
 import sys
 from dataclasses import asdict, dataclass
 
-__all__ = ["checker", "NotAttempted", "Wrong", "CheckFailed", "Result", "NOT_ATTEMPTED", "CORRECT", "WRONG"]
+__all__ = ["checker", "case", "NotAttempted", "Wrong", "CheckFailed", "Result", "NOT_ATTEMPTED", "CORRECT",
+           "WRONG"]
 
 NOT_ATTEMPTED, CORRECT, WRONG = "not attempted", "correct", "wrong"
 RESULTS_ENV = "BACKPROP_RESULTS"
@@ -51,6 +53,21 @@ class NotAttempted(Exception):
 
 class Wrong(Exception):
     """Raised inside a checker with a sentence that names the mistake."""
+
+
+@contextlib.contextmanager
+def case(prefix):
+    """Start the message of a Wrong raised inside with ``prefix``, the case it was found at ("" adds nothing).
+
+    >>> with case("for x of shape (2, 3): "):
+    ...     raise Wrong("dx is wrong")
+    Traceback (most recent call last):
+    helpers.feedback.Wrong: for x of shape (2, 3): dx is wrong
+    """
+    try:
+        yield
+    except Wrong as mistake:
+        raise Wrong(f"{prefix}{mistake}") from None
 
 
 @dataclass(frozen=True)

@@ -314,7 +314,7 @@ def test_4_4_wrong_answers(wrong, says):
 
 def test_4_4_names_the_right_gradients_before_the_first_wrong_one():
     result = assert_wrong(check_staged_backward, SEED_BUG, says="dsigy, dx before it are right")
-    assert result.message.startswith("first wrong one in backward order")
+    assert result.message.startswith("at x = 3, y = 4, df = 0.7: first wrong one in backward order")
 
 
 def cache_changer(df, cache):

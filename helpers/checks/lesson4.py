@@ -14,7 +14,7 @@ import numpy as np
 from helpers.checks.harness import Answer, as_dict, exercise, expect_all, run
 from helpers.compare import is_placeholder, same_numbers
 from helpers.engine import Value
-from helpers.feedback import Wrong
+from helpers.feedback import case
 from helpers.gradcheck import numerical_gradient, rel_error
 
 __all__ = ["check_sigmoid_backward", "check_neuron_backward", "check_staged_forward", "check_staged_backward",
@@ -98,14 +98,6 @@ def gradient_answer(nodes, name, got, seed_name, labels=None, mistakes=()):
                   what=f"{name} is wrong — {node.name} feeds {len(users)} gates, so add up one share per use")
 
 
-def _at(where, check):
-    """Run ``check``; a wrong answer's message ends by saying at which point it was found."""
-    try:
-        return check()
-    except Wrong as mistake:
-        raise Wrong(f"{mistake} [at {where}]") from None
-
-
 # ---------------------------------------------------------------- 4.1 and 4.2 the sigmoid
 
 @exercise("4.1", "backward through the sigmoid gate")
@@ -138,22 +130,24 @@ def check_neuron_backward(neuron_backward):
         f, ddot, xb = n["f"].item(), n["dot"].grad, np.append(x, 1.0)   # the bias's "input" is 1
         got = run(neuron_backward, df, (w, x, f), returns=("ddot", "dx", "dw"))
         skips, swaps = "skips the σ gate: the gradient arriving at the weighted sum is ddot, not df", "multiply swaps"
-        _at(f"w = {np.round(w, 3).tolist()}, x = {np.round(x, 3).tolist()}, df = {df:g}", lambda: expect_all(
-            gradient_answer(n, "ddot", got["ddot"], "df"),
-            Answer("dx", got["dx"], n["x"].grad, upstream=ddot, local=w[:2], upstream_name="ddot", mistakes=(
-                (x * ddot, f"{swaps}: x[i]'s gradient is its partner w[i] times ddot, not x[i] itself"),
-                (w * ddot, "dx has 3 entries, but x has 2: w[2] is the bias, it multiplies no input"),
-                (w[1:] * ddot, "w[1:] is (w1, w2), and w2 is the bias: x[i] pairs with w[i], so take w[:2]"),
-                (w[:2] * df, f"dx {skips}"))),
-            Answer("dw", got["dw"], n["w"].grad, upstream=ddot, local=xb, upstream_name="ddot", mistakes=(
-                (w * ddot, f"{swaps}: w[i]'s gradient is its partner x[i] times ddot, not w[i] itself"),
-                (x * ddot, "dw has 2 entries, but w has 3: the bias w[2] is a weight too, and it gets a gradient"),
-                (np.append(x * ddot, 0.0), "an add gate passes ddot on to the bias: its gradient is ddot, not 0"),
-                (np.append(x * ddot, 1.0), "the bias's gradient is 1·ddot (local times upstream), not 1"),
-                (np.append(x * ddot, w[2] * ddot), "the bias is added, not multiplied: dw[2] = ddot"),
-                (xb * df, f"dw {skips}"), (np.append(x * ddot, df), "the bias's gradient is 1·ddot, not df"),
-                (np.append(ddot, x * ddot), "the entries are in the wrong order: dw lines up with w, whose "
-                                            "last entry w[2] is the bias")))))
+        with case(f"at w = {np.round(w, 3).tolist()}, x = {np.round(x, 3).tolist()}, df = {df:g}: "):
+            expect_all(gradient_answer(n, "ddot", got["ddot"], "df"),
+                Answer("dx", got["dx"], n["x"].grad, upstream=ddot, local=w[:2], upstream_name="ddot", mistakes=(
+                    (x * ddot, f"{swaps}: x[i]'s gradient is its partner w[i] times ddot, not x[i] itself"),
+                    (w * ddot, "dx has 3 entries, but x has 2: w[2] is the bias, it multiplies no input"),
+                    (w[1:] * ddot, "w[1:] is (w1, w2), and w2 is the bias: x[i] pairs with w[i], so take w[:2]"),
+                    (w[:2] * df, f"dx {skips}"))),
+                Answer("dw", got["dw"], n["w"].grad, upstream=ddot, local=xb, upstream_name="ddot", mistakes=(
+                    (w * ddot, f"{swaps}: w[i]'s gradient is its partner x[i] times ddot, not w[i] itself"),
+                    (x * ddot, "dw has 2 entries, but w has 3: the bias w[2] is a weight too, and it gets a "
+                               "gradient"),
+                    (np.append(x * ddot, 0.0), "an add gate passes ddot on to the bias: its gradient is ddot, "
+                                               "not 0"),
+                    (np.append(x * ddot, 1.0), "the bias's gradient is 1·ddot (local times upstream), not 1"),
+                    (np.append(x * ddot, w[2] * ddot), "the bias is added, not multiplied: dw[2] = ddot"),
+                    (xb * df, f"dw {skips}"), (np.append(x * ddot, df), "the bias's gradient is 1·ddot, not df"),
+                    (np.append(ddot, x * ddot), "the entries are in the wrong order: dw lines up with w, whose "
+                                                "last entry w[2] is the bias"))))
     return "ddot = (1 − f)·f·df, then multiply swaps: dx = w[:2]·ddot, dw = [x0, x1, 1]·ddot"
 
 
@@ -207,7 +201,9 @@ def check_staged_forward(staged_forward):
         stages = [Answer(n, cache[n], c[n], mistakes[n]) for n in CACHE_NAMES[2:]]
         stages += [Answer("f", got["f"], c["f"], mistakes["f"])]
         stages += [Answer("cache['f']", got["cache"]["f"], c["f"])] if "f" in got["cache"] else []
-        _at(f"x = {x:g}, y = {y:g}", lambda: (expect_all(*given, order=None), expect_all(*stages, order="forward")))
+        with case(f"at x = {x:g}, y = {y:g}: "):
+            expect_all(*given, order=None)
+            expect_all(*stages, order="forward")
     return "all eight stages and f are right, and the cache holds what the backward pass needs"
 
 
@@ -223,8 +219,9 @@ def check_staged_backward(staged_backward):
         extra = {"dsigy": (((1 - sigy.data) * sigy.data * sigy.grad, "that is dnum times σ's local gradient, but the "
                             "add gate num = x + sigy passes dnum to sigy unchanged: σ's local gradient belongs to the "
                             "next stage, (1), which goes from sigy to y"),)}
-        _at(f"x = {x:g}, y = {y:g}, df = {df:g}", lambda: expect_all(
-            *(gradient_answer(nodes, n, grads[n], "df", STAGE_OF, extra.get(n, ())) for n in GRAD_NAMES)))
+        with case(f"at x = {x:g}, y = {y:g}, df = {df:g}: "):
+            expect_all(*(gradient_answer(nodes, n, grads[n], "df", STAGE_OF, extra.get(n, ()))
+                         for n in GRAD_NAMES))
         numeric = numerical_gradient(lambda v: staged_circuit(v[0], v[1]).item(), np.array([x, y])) * df
         worst = max(worst, rel_error(np.array([grads["dx"], grads["dy"]], dtype=np.float64), numeric))
     return (f"all {len(GRAD_NAMES)} gradients match the engine, stage by stage, at two points; dx and dy also "

@@ -17,7 +17,7 @@ import numpy as np
 from helpers.checks.harness import exercise, run
 from helpers.compare import Answer, expect, expect_all
 from helpers.engine import Value, broadcast_axes, unbroadcast as reference_unbroadcast
-from helpers.feedback import Wrong
+from helpers.feedback import case
 
 __all__ = ["check_affine_backward", "check_mean_backward", "check_relu_bias_backward",
            "check_bn_affine_backward", "check_unbroadcast", "UNBROADCAST_CASES", "relu_mistakes", "affine_answers"]
@@ -137,7 +137,7 @@ def check_bn_affine_backward(bn_affine_backward):
         c, copied, g4 = len(g), (0, 2, 3), g[:, None, None]
         vx, vg, vb = Value(x_hat), Value(g), Value(b)
         (vx * vg.reshape(c, 1, 1) + vb.reshape(c, 1, 1)).backward(seed=dout)
-        try:
+        with case(f"for x_hat of shape {shape}: " if k else ""):
             expect_all(
                 Answer("db", got["db"], vb.grad, unsummed=dout, labels=NCHW, mistakes=[
                     ((dout * x_hat).sum(axis=copied), "that is dg's formula. b is *added*, so its local gradient "
@@ -154,8 +154,6 @@ def check_bn_affine_backward(bn_affine_backward):
                     (dout * x_hat, "multiply swaps: x_hat's gradient is dout times the *other* factor, g (lined up "
                                    "per channel), not times x_hat"),
                     ((dout * g4).sum(axis=copied), NOT_BROADCAST.format("x_hat"))]), returns=("dx_hat", "dg", "db"))
-        except Wrong as mistake:
-            raise Wrong(f"for x_hat of shape {shape}: {mistake}" if k else str(mistake)) from None
     return ("db and dg add up over axes 0, 2 and 3 (N, H, W) and keep C; dx_hat = dout · g per channel — "
             f"right for shapes {BN_SHAPES[0]} and {BN_SHAPES[1]}")
 
@@ -199,13 +197,11 @@ def check_unbroadcast(unbroadcast):
     rng = np.random.default_rng(65)
     for grad_shape, shape, kind in UNBROADCAST_CASES:
         grad = rng.normal(size=grad_shape)
-        try:
+        with case(f"for grad of shape {grad_shape} and shape {shape} — {kind}: "):
             got = run(unbroadcast, grad, shape, returns=("the result",), hint=(
                 "Mind the two numberings: once the new leading axes are summed away, the array has len(shape) axes, "
                 "and a stretched axis is numbered i, where shape[i] == 1 — not i + leading, its number in grad"))
             expect("the result", got["the result"], reference_unbroadcast(grad, shape), unsummed=grad,
                    mistakes=_unbroadcast_mistakes(grad, shape))
-        except Wrong as mistake:
-            raise Wrong(f"for grad of shape {grad_shape} and shape {shape} — {kind}: {mistake}") from None
     return (f"all {len(UNBROADCAST_CASES)} shape pairs are right: new leading axes, stretched size-1 axes, "
             "both at once, and no broadcast at all")

@@ -23,7 +23,7 @@ import numpy as np
 from helpers.checks.harness import exercise, run
 from helpers.compare import Answer, as_numbers, close, expect, expect_all, in_order, is_placeholder
 from helpers.engine import Value
-from helpers.feedback import NotAttempted, Wrong
+from helpers.feedback import NotAttempted, Wrong, case
 
 __all__ = ["bn_graph", "check_bn_forward", "check_bn_backward", "check_bn_backward_compact",
            "check_bn_spatial_backward", "check_bn_inference_backward"]
@@ -337,8 +337,7 @@ def check_bn_backward_compact(bn_backward_compact):
             if var:
                 total = total - x_hat * (dxh * x_hat).sum(axis=axis, keepdims=True)
             return inv / count * total
-        where = f"for a batch of shape {shape}: " if k else ""
-        try:
+        with case(f"for a batch of shape {shape}: " if k else ""):
             expect("dx", dx, ref.x.grad, shares=_x_shares(dout, x_hat, inv_std, gamma), mistakes=[
                 (compact(dxh, mean=False), "the −Σ dx_hat term is missing: that is x's share through the mean "
                                            "(every x moves mu, and mu moves every xc)"),
@@ -356,8 +355,6 @@ def check_bn_backward_compact(bn_backward_compact):
                 (compact(dxh, count=n - 1), "N − 1 appears where the formula has N: the batch's variance "
                                             "divides by N, and so does its backward"),
             ])
-        except Wrong as mistake:
-            raise Wrong(where + str(mistake)) from None
     return ("dx = (1/N)·inv_std·(N·dx_hat − Σdx_hat − x_hat·Σ(dx_hat·x_hat)) matches the engine for "
             "batches of shape (4, 3) and (6, 2)")
 
@@ -448,13 +445,10 @@ def check_bn_spatial_backward(bn_spatial_backward):
             (v.get("gamma on W"), "gamma meets the last axis (W, of the same length here), not C: line it up "
                                   "with gamma[:, None, None]"),
         ]
-        where = f"for x of shape {shape}: " if k else ""
-        try:
+        with case(f"for x of shape {shape}: " if k else ""):
             expect_all(*_param_answers(got, dout, x_hat, ref.gamma.grad, ref.beta.grad, SPATIAL_AXES),
                        Answer("dx", got["dx"], ref.x.grad, mistakes=tuple(mistakes),
                               shares=_x_shares(dout, x_hat, inv_std, gamma, SPATIAL_AXES)))
-        except Wrong as mistake:
-            raise Wrong(where + str(mistake)) from None
     return ("per channel, over axes (0, 2, 3) with M = N·H·W: dx, dgamma and dbeta match the engine for shapes "
             f"{SPATIAL_SHAPES[0]} and {SPATIAL_SHAPES[1]}")
 
