@@ -47,28 +47,31 @@ TEXT_PX = min(FONT, NOTE_FONT) * 4 / 3       # px: a drawing's smallest text at 
 
 
 class Drawing:
-    """A drawn graph: shows itself as SVG in Jupyter and can be saved to a file.
+    """A drawn graph, made by :func:`draw`: shows itself as SVG in Jupyter and can be saved to a file.
 
-    ``source`` is the DOT text laid out left to right (the same for the same
-    graph on every run), ``table`` a plain-text version of the same facts.
-    ``svg()`` picks the layout, left to right or top to bottom, that shows
-    the text larger in a 900 px column.
+    ``picture`` is what it shows (:class:`helpers.layout.Picture`); ``source``
+    is its DOT text laid out left to right (the same for the same graph on
+    every run), ``table`` a plain-text version of the same facts.  ``svg()``
+    picks the layout, left to right or top to bottom, that shows the text
+    larger in a 900 px column.
     """
 
-    def __init__(self, make_source, table, *, summary=None, colours=None, variants=()):
-        self._make = make_source if callable(make_source) else (lambda rankdir, same_rank=None: make_source)
-        self.source = self._make("LR")
-        self.table = table
-        self.summary = summary                   # the text shown instead of a huge table, if any
-        self.colours = colours or PALETTES["default"]
-        self._variants = (None, *variants)      # other rankings to try when wires cross
+    def __init__(self, picture):
+        self.picture = picture
+        self.table = table_text(picture)
+        self.summary = None                      # the text shown instead of a huge table, if any
+        if picture.style() == "summary":
+            picture.title = summary_title(picture)
+            self.summary = picture.title + "\n" + "\n".join(self.table.splitlines()[:6]) + "\n…"
+        self.source = dot_source(picture, "LR")
+        self._variants = (None, *rank_variants(picture))      # other rankings to try when wires cross
         self._svg = {}
 
     def svg(self, *, renderer=None):
         """Return the drawing as SVG text, rendered with ``renderer`` (default: the best available)."""
         renderer = renderer or renderer_name()
         if renderer not in self._svg:
-            self._svg[renderer] = colour_svg(self._best_layout(renderer), self.colours)
+            self._svg[renderer] = colour_svg(self._best_layout(renderer), self.picture.colours)
         return self._svg[renderer]
 
     def _best_layout(self, renderer):
@@ -81,7 +84,7 @@ class Drawing:
         best = None
         for same_rank in self._variants:
             for rankdir in ("LR", "TB"):
-                svg = render_svg(self._make(rankdir, same_rank), renderer)
+                svg = render_svg(dot_source(self.picture, rankdir, same_rank), renderer)
                 shown = TEXT_PX * min(1.0, COLUMN / max(svg_width(svg), 1.0))
                 score = (shown < SMALLEST, crossings(svg) if len(self._variants) > 1 else 0, shown < COMFORTABLE,
                          svg_width(svg))
@@ -155,13 +158,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     if picture.style() == "tables" and layers is not False and not marked:
         found = find_layers(picture)
         picture.layers = found if layers or len(found) >= 2 else []
-    text = table_text(picture)
-    summary = None
-    if picture.style() == "summary":
-        picture.title = summary_title(picture)
-        summary = picture.title + "\n" + "\n".join(text.splitlines()[:6]) + "\n…"
-    return Drawing(lambda rankdir, same_rank=None: dot_source(picture, rankdir, same_rank), text, summary=summary,
-                   colours=picture.colours, variants=rank_variants(picture))
+    return Drawing(picture)
 
 
 def _picture(root, order, *, grads, palette, title, gradients, done, highlight):

@@ -1,14 +1,16 @@
 """Drawings: exact DOT source, forks, learner gradients, every rendering path."""
 import gc
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from helpers.draw import PALETTES, Drawing, draw, format_number, renderer_name, set_palette
+from helpers.draw import PALETTES, draw, format_number, renderer_name, set_palette
 from helpers.render import renderer_reason
 from helpers.engine import Value
+from helpers.layout import dot_source
 
 HEADER = """digraph {
 \tgraph [rankdir="LR" nodesep="0.5" ranksep="0.5" fontname="Helvetica" fontsize="12" bgcolor="white"]
@@ -130,7 +132,7 @@ def test_tables_turn_with_the_layout():
     w = Value(np.ones((2, 2)), name="W")
     drawing = draw((w * 2).sum())
     assert 'label="W  (2, 2)|{' in drawing.source
-    assert 'label="{W  (2, 2)|{' in drawing._make("TB")
+    assert 'label="{W  (2, 2)|{' in dot_source(drawing.picture, "TB")
 
 
 def test_learner_gradients_mark_the_first_wrong_one_in_backward_order():
@@ -261,11 +263,13 @@ def test_an_unknown_renderer_name_is_explained(monkeypatch):
         renderer_name()
 
 
-def test_a_broken_graph_falls_back_to_the_table():
-    bundle = Drawing("digraph { this is not dot", "the table")._repr_mimebundle_()
+def test_a_broken_graph_falls_back_to_the_table(monkeypatch):
+    drawing = draw(circuit())
+    monkeypatch.setattr(sys.modules["helpers.draw"], "dot_source", lambda *args: "digraph { this is not dot")
+    bundle = drawing._repr_mimebundle_()
     if renderer_name() != "text":
         assert bundle == {"text/plain": bundle["text/plain"]}
-        assert "could not draw" in bundle["text/plain"] and bundle["text/plain"].endswith("the table")
+        assert "could not draw" in bundle["text/plain"] and bundle["text/plain"].endswith(drawing.table)
 
 
 def test_save_writes_svg_dot_and_text(tmp_path):
@@ -389,7 +393,7 @@ def test_an_input_can_be_ranked_beside_the_first_gate_that_does_not_need_it():
     drawing = draw(f)
     ((leaf, gate),) = rank_variants(drawing_picture := _picture_of(f))
     assert leaf.name == "y" and gate.op == "sigmoid" and gate.inputs[0].name == "x"
-    assert "{rank=same; n1; n4}" in drawing._make("TB", (leaf, gate)) and drawing_picture
+    assert "{rank=same; n1; n4}" in dot_source(drawing.picture, "TB", (leaf, gate)) and drawing_picture
 
 
 def _picture_of(f):
