@@ -126,8 +126,7 @@ class Drawing:
         return os.fspath(path)
 
 
-def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=None, highlight=None, full=False,
-         layers=None):
+def draw(root, *, grads=None, palette=None, gradients=None, done=None, highlight=None, full=False, layers=None):
     """Return a Drawing of the graph that produced ``root``.
 
     Gradients are shown once ``backward()`` has run.  Pass ``grads``, a mapping
@@ -151,8 +150,8 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     if not isinstance(root, Value):
         raise TypeError(f"draw() needs the Value at the end of a computation, got {type(root).__name__}")
     order = root.topological_order()
-    picture = _picture(root, order, grads=grads, palette=palette, title=title, gradients=gradients,
-                       done=done, highlight=highlight)
+    picture = _picture(root, order, grads=grads, palette=palette, gradients=gradients, done=done,
+                       highlight=highlight)
     picture.full = bool(full)
     marked = grads is not None or done is not None or highlight is not None     # gates the layers would hide
     if picture.style() == "tables" and layers is not False and not marked:
@@ -161,7 +160,7 @@ def draw(root, *, grads=None, palette=None, title=None, gradients=None, done=Non
     return Drawing(picture)
 
 
-def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
+def _picture(root, order, *, grads, palette, gradients, done, highlight):
     """Check draw()'s options and return the layout.Picture they describe."""
     colours = palette_colours(palette)
     if grads is not None and not hasattr(grads, "items"):
@@ -190,8 +189,7 @@ def _picture(root, order, *, grads, palette, title, gradients, done, highlight):
         grad, share, verdicts = _learner_view(root, order, grads)
     else:
         grad, share = _engine_view(root, order, gradients, done)
-    return Picture(root, order, grad=grad, share=share, verdicts=verdicts, highlight=highlight,
-                   colours=colours, title=title)
+    return Picture(root, order, grad=grad, share=share, verdicts=verdicts, highlight=highlight, colours=colours)
 
 
 def _engine_view(root, order, gradients, done):

@@ -36,12 +36,13 @@ class Picture:
     input wire, ``verdicts`` maps a node's id to "ok", "wrong" or "first" (missing: no verdict).
     """
 
-    def __init__(self, root, order, *, grad, share, verdicts, highlight, colours, title):
+    def __init__(self, root, order, *, grad, share, verdicts, highlight, colours):
         self.root, self.order = root, order
         self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
         self.uses = Counter(id(parent) for node in order for parent in node.inputs)     # wires out of each node
         self.grad, self.share, self.verdicts = grad, share, verdicts
-        self.highlight, self.colours, self.title = highlight, colours, title
+        self.highlight, self.colours = highlight, colours
+        self.title = None                        # a summary's title (see summary_title)
         self.full = False                        # True: every node drawn, however many
         self.layers = []                         # collapsed layers: tuples of gates drawn as one box
 

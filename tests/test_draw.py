@@ -101,7 +101,7 @@ def test_special_and_control_characters_in_names_never_break_a_renderer(name, sh
     x = Value(np.ones(shape), name=name)
     f = (x * 2).named(name).sum() if shape else (x * 2).named(name)
     f.backward()
-    drawing = draw(f, title=name)
+    drawing = draw(f)
     for renderer in ("dot", "wasm"):
         if renderer == "dot" and shutil.which("dot") is None or renderer == "wasm" and renderer_name() == "text":
             continue
@@ -398,5 +398,5 @@ def test_an_input_can_be_ranked_beside_the_first_gate_that_does_not_need_it():
 
 def _picture_of(f):
     from helpers.draw import _picture
-    return _picture(f, f.topological_order(), grads=None, palette=None, title=None, gradients=None, done=None,
+    return _picture(f, f.topological_order(), grads=None, palette=None, gradients=None, done=None,
                     highlight=None)
