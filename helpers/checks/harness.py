@@ -110,7 +110,7 @@ def run(fn, *args, returns, name=None, shapes=None, hint=None, parts=None, keyed
     dict with those keys instead.  ``shapes`` maps names of the arrays the
     function works with to their shapes, for the dimension analysis of a
     product that does not fit; ``hint`` is a sentence added when the
-    learner's arrays do not fit or an axis does not exist.  ``parts`` names
+    learner's arrays do not fit, an index or an axis does not exist.  ``parts`` names
     the items of a tuple argument, {argument index: ("x", "W")}, so that a
     change in place names the array.  ``uses`` lists the checks of earlier
     exercises whose functions ``fn`` may call: while one it calls is still
@@ -263,6 +263,7 @@ class LearnerError:
     placeholders: tuple = ()                     # names on that line that still hold `...`
     shapes: dict = field(default_factory=dict)   # arrays on that line (self.W included): name -> shape
     outside: tuple = ()                          # arrays on that line read from outside the function (globals)
+    own: tuple = ()                              # in a method, the names of self's arrays (W for self.W)
     axis: tuple | None = None                    # (axis, ndim) of an AxisError
 
     @classmethod
@@ -273,6 +274,7 @@ class LearnerError:
         used = _names_in(code)
         local, outer = (frame.f_locals, frame.f_globals) if frame else ({}, {})
         values = {n: _resolve(n, local, outer) for n in used}
+        own = getattr(local.get("self"), "__dict__", None) or {}                  # in a method, self's attributes
         return cls(
             kind=type(error).__name__, text=str(error), line=line, code=code,
             missing=_unbound(code, used, frame) if isinstance(error, UnboundLocalError) else
@@ -281,6 +283,7 @@ class LearnerError:
             shapes={n: np.shape(v) for n, v in values.items() if isinstance(v, np.ndarray)},
             outside=tuple(n for n, v in values.items()
                           if isinstance(v, np.ndarray) and n not in local and "." not in n),
+            own=tuple(n for n, v in own.items() if isinstance(v, np.ndarray)),
             axis=(error.axis, error.ndim) if isinstance(error, np.exceptions.AxisError) else None)
 
     @property
@@ -293,7 +296,9 @@ class LearnerError:
     def raise_for(self, name, shapes=None, hint=None):
         """Raise NotAttempted or Wrong with the one sentence that explains this failure of ``name``.
 
-        ``hint`` is added when the failure is about shapes: arrays that do not fit, an axis that does not exist.
+        ``hint`` is added when the failure is about shapes: a ValueError or an IndexError on a line that
+        computes with arrays, or an axis that does not exist.  A method that reads a variable of the notebook
+        (or an undefined name) where its object has an array of that name is told to use ``self.``.
         """
         if self.placeholders:
             names, one = " and ".join(self.placeholders), len(self.placeholders) == 1
@@ -302,9 +307,22 @@ class LearnerError:
                                "order, then run this check again.")
         misfit = self.kind == "ValueError" and len(self.shapes) >= 2 and _misfit(self.shapes, self.code)
         sentence = self._misfit_sentence(name, shapes) if misfit else self.sentence(name)
-        wrong = Wrong(sentence + (f". {hint}" if hint and (misfit or self.axis is not None) else ""))
+        shapes_failed = self.kind in ("ValueError", "IndexError") and self.shapes or self.axis is not None
+        wrong = Wrong(sentence + self._notebook_note(name) + (f". {hint}" if hint and shapes_failed else ""))
         wrong.error = self                                       # for a lesson that adds to the sentence
         raise wrong
+
+    def _notebook_note(self, name):
+        """Return " — …" when the failing line of method ``name`` reads a notebook variable, not self's array."""
+        read = (self.missing,) if self.kind == "NameError" else self.outside
+        bare = [n for n in read if n in self.own]
+        if bare:
+            return (f" — inside {name}, the object's own array is self.{bare[0]}, not {bare[0]} (a variable from "
+                    f"the notebook, if there is one): write self.{bare[0]}")
+        if self.own and read and self.kind != "NameError":
+            own = ", ".join(f"self.{n}" for n in self.own)
+            return f" — {read[0]} is a variable from the notebook: use the object's own arrays ({own})"
+        return ""
 
     def sentence(self, name):
         """Return the learner-facing sentence for this failure of ``name``."""

@@ -51,31 +51,6 @@ def gradients(W, X, dD, dW, dX):
             Answer("dX", dX, rdX, ((W.T @ D, forward),), upstream=dD, local=W.T @ ones, upstream_name="dD"))
 
 
-def _run(fn, *args, name, returns=("result",), shapes=None, notes=None, layer=False):
-    """Call the learner's ``fn`` with :func:`run`; a crash's sentence ends with what this lesson adds to it.
-
-    ``notes`` maps a kind of exception ("ValueError") to that addition; in a
-    ``layer``'s method, an array of the layer used bare is named as well.
-    """
-    try:
-        out = run(fn, *args, returns=returns, name=name, shapes=shapes)
-    except Wrong as wrong:
-        error, notes = getattr(wrong, "error", None), notes or {}
-        used = (error.missing,) if error and error.kind == "NameError" else getattr(error, "outside", ())
-        bare = [n for n in used if layer and n in ("W", "X", "dW")]   # W where the layer's self.W belongs
-        if bare:
-            note = (f"inside {name}, the layer's own array is self.{bare[0]}, not {bare[0]} (a variable from the "
-                    f"notebook, if there is one): write self.{bare[0]}")
-        elif layer and used and error.kind != "NameError":      # only when the line reads a notebook array
-            note = f"{used[0]} is a variable from the notebook: use the layer's own arrays (self.W, self.X)"
-        elif error and error.kind in notes:
-            note = notes[error.kind]
-        else:
-            raise
-        raise Wrong(f"{wrong} — {note}") from None
-    return out if len(returns) > 1 else out[returns[0]]
-
-
 # ---------------------------------------------------------------- 5.1 and 5.2
 
 @exercise("5.1", "both gradients by dimension analysis")
@@ -94,9 +69,9 @@ def check_dX_entry(dX_entry):
     got, ref = np.zeros((5, 4)), matmul_reference(W, X, dD)[2]
     for k, j in np.ndindex(*ref.shape):
         name = f"dX_entry(W, dD, {k}, {j})"
-        entry = as_numbers(name, _run(dX_entry, W, dD, k, j, name="dX_entry", notes={"IndexError": (
-            "mind the index order: W is 3×5 and dD is 3×4; in W[i, k] the row i runs over the rows of D, the "
-            "column k over the rows of X")}), ())
+        entry = as_numbers(name, run(dX_entry, W, dD, k, j, returns=("entry",), name="dX_entry", hint=(
+            "Mind the index order: W is 3×5 and dD is 3×4; in W[i, k] the row i runs over the rows of D, the "
+            "column k over the rows of X"))["entry"], ())
         if entry.shape != ():                                     # name the shape, or the sum left undone
             expect(name, entry, ref[k, j], mistakes=[(W[:, k] * dD[:, j], "it holds one number per row i of D, "
                    "without adding them: X[k, j] is used once in every row i, so its gradients add up: return "
@@ -115,7 +90,7 @@ def _layer(MatMul, W):
     if not isinstance(MatMul, type):
         kind = type(MatMul).__name__
         raise NotAttempted if MatMul is ... else Wrong(f"pass the class itself, check(MatMul), not a {kind}")
-    layer, given = _run(lambda W: (MatMul(W), W), W, name="MatMul(W)", returns=("layer", "W")).values()
+    layer, given = run(lambda W: (MatMul(W), W), W, name="MatMul(W)", returns=("layer", "W")).values()
     if missing := [m for m in ("forward", "backward", "update") if not callable(getattr(layer, m, None))]:
         raise Wrong(f"MatMul has no method {missing[0]}(); keep the three methods of the class")
     if not (isinstance(layer.W, np.ndarray) and layer.W.shape == W.shape and close(layer.W, W)):
@@ -133,12 +108,12 @@ def check_matmul_layer(MatMul):
     layer = _layer(MatMul, W)
 
     def passes(X, dD):                                            # forward, then backward: D, dW, dX
-        D = _run(layer.forward, X, name="forward", shapes={"D": dD.shape}, layer=True)
+        D = run(layer.forward, X, returns=("D",), name="forward", shapes={"D": dD.shape})["D"]
         if not isinstance(getattr(layer, "X", None), np.ndarray):
             raise Wrong("forward did not keep its input in self.X: backward needs it for dW (keep the line "
                         "self.X = X)")
-        got = _run(lambda dD: (layer.backward(dD), getattr(layer, "dW", None)), dD, name="backward", layer=True,
-                   returns=("dX", "dW"), shapes={"dW": W.shape, "dX": X.shape})
+        got = run(lambda dD: (layer.backward(dD), getattr(layer, "dW", None)), dD, name="backward",
+                  returns=("dX", "dW"), shapes={"dW": W.shape, "dX": X.shape})
         return D, got["dX"], got["dW"]
     D, dX, dW = passes(X, dD)
     if not (isinstance(layer.W, np.ndarray) and layer.W.shape == W.shape and np.array_equal(layer.W, W)):
@@ -168,8 +143,8 @@ def check_matmul_update(MatMul):
     for lr in (0.05, 0.3):                                        # two, so a hard-coded rate shows
         layer = _layer(MatMul, W)
         layer.X, layer.dW, before = X.copy(), dW.copy(), layer.W.copy()   # as a backward pass leaves them
-        _run(lambda lr: layer.update(lr) or True, lr, name="update", layer=True, notes={"ValueError":
-             "the step lr·dW must have W's shape, and self.dW (made by backward) has it already: no .T needed"})
+        run(lambda lr: layer.update(lr) or True, lr, returns=("done",), name="update", hint=(
+            "The step lr·dW must have W's shape, and self.dW (made by backward) has it already: no .T needed"))
         for now, then, what in ((layer.dW, dW, "self.dW — the wrong array: the gradient is only read"),
                                 (layer.X, X, "the cached input self.X — the wrong array")):
             if not (isinstance(now, np.ndarray) and np.array_equal(now, then)):

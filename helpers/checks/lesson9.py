@@ -69,24 +69,6 @@ def bn_graph(x, gamma, beta, eps=1e-5, *, names=True):
 
 # ---------------------------------------------------------------- shared pieces
 
-def _run(fn, *args, returns, broadcast_hint=None):
-    """Call the learner's function through the harness; add ``broadcast_hint`` when numpy could not broadcast.
-
-    The harness turns the learner's exception into one sentence and keeps its
-    record as the Wrong's ``error``; a ValueError on a line without a matrix product is
-    numpy refusing to broadcast, and for this lesson that almost always means
-    a lost ``keepdims`` or a (C,) array meeting the W axis.
-    """
-    try:
-        return run(fn, *args, returns=returns)
-    except Wrong as wrong:
-        error = getattr(wrong, "error", None)                     # the harness's record of the learner's failure
-        if broadcast_hint and error is not None and error.kind == "ValueError":
-            if error.shapes and "@" not in error.code and "dot(" not in error.code:
-                raise Wrong(f"{wrong} — here: {broadcast_hint}") from None
-        raise
-
-
 def _unpack_cache(cache, names):
     """Return the cache the learner's forward pass returned as a dict name -> array."""
     if is_placeholder(cache) and not isinstance(cache, (tuple, list)):
@@ -162,9 +144,9 @@ def forward_case():
 def check_bn_forward(bn_forward):
     """Check (out, cache) of bn_forward(x, gamma, beta, eps), cache = (xc, inv_std, x_hat, gamma), x (4, 3)."""
     x, gamma, beta, eps = forward_case()
-    got = _run(bn_forward, x, gamma, beta, eps, returns=("out", "cache"),
-               broadcast_hint="x is (N, D) = (4, 3) and each statistic has one entry per feature: take the means "
-                              "over axis 0 with keepdims=True, so they have shape (1, 3)")
+    got = run(bn_forward, x, gamma, beta, eps, returns=("out", "cache"),
+              hint="x is (N, D) = (4, 3) and each statistic has one entry per feature: take the means "
+                   "over axis 0 with keepdims=True, so they have shape (1, 3)")
     cache = _unpack_cache(got["cache"], ("xc", "inv_std", "x_hat", "gamma"))
     ref = bn_graph(x, gamma, beta, eps)
     n = len(x)
@@ -305,9 +287,9 @@ def check_bn_backward(bn_backward):
     ref = bn_graph(x, gamma, beta, eps)
     ref.out.backward(seed=dout)
     xc, inv_std, x_hat = ref.xc.data, ref.inv_std.data, ref.x_hat.data
-    got = _run(bn_backward, dout, (xc, inv_std, x_hat, gamma), returns=("dx", "dgamma", "dbeta"),
-               broadcast_hint="dout, xc and x_hat are (N, D) = (4, 3); inv_std and every gradient of a "
-                              "statistic (dinv_std, dvar, dmu) are (1, D): sum over axis 0 with keepdims=True")
+    got = run(bn_backward, dout, (xc, inv_std, x_hat, gamma), returns=("dx", "dgamma", "dbeta"),
+              hint="dout, xc and x_hat are (N, D) = (4, 3); inv_std and every gradient of a "
+                   "statistic (dinv_std, dvar, dmu) are (1, D): sum over axis 0 with keepdims=True")
     variants = _staged_variants(dout, xc, inv_std, x_hat, gamma)
     expect_all(*_param_answers(got, dout, x_hat, ref.gamma.grad, ref.beta.grad, (0,)),
                Answer("dx", got["dx"], ref.x.grad, mistakes=tuple(_dx_mistakes(variants)),
@@ -324,9 +306,9 @@ def check_bn_backward_compact(bn_backward_compact):
         ref = bn_graph(x, gamma, beta, eps)
         ref.out.backward(seed=dout)
         x_hat, inv_std = ref.x_hat.data, ref.inv_std.data
-        dx = _run(bn_backward_compact, dout, (x_hat, inv_std, gamma), returns=("dx",),
-                  broadcast_hint=f"dout and x_hat are (N, D) = {shape}; the sums Σ dx_hat and Σ dx_hat·x_hat "
-                                 "run over the batch, axis 0, with keepdims=True")["dx"]
+        dx = run(bn_backward_compact, dout, (x_hat, inv_std, gamma), returns=("dx",),
+                 hint=f"dout and x_hat are (N, D) = {shape}; the sums Σ dx_hat and Σ dx_hat·x_hat "
+                      "run over the batch, axis 0, with keepdims=True")["dx"]
         n = shape[0]
         dxh = dout * gamma
 
@@ -426,8 +408,8 @@ def check_bn_spatial_backward(bn_spatial_backward):
         hint = (f"x is {shape}. A sum over axes (0, 2, 3) without keepdims=True has shape ({shape[1]},), and "
                 f"numpy lines that up with the *last* axis, W, not with C: sum with keepdims=True (shape "
                 f"(1, {shape[1]}, 1, 1)), and line gamma up with C as gamma[:, None, None]")
-        got = _run(bn_spatial_backward, dout, (x_hat, inv_std, gamma), returns=("dx", "dgamma", "dbeta"),
-                   broadcast_hint=hint)
+        got = run(bn_spatial_backward, dout, (x_hat, inv_std, gamma), returns=("dx", "dgamma", "dbeta"),
+                  hint=hint)
         v = _spatial_variants(dout, x_hat, inv_std, gamma)
         n, c, h, w = shape
         per = f"each channel's statistics average M = N·H·W = {n * h * w} values"
@@ -468,8 +450,8 @@ def inference_case():
 def check_bn_inference_backward(bn_inference_backward):
     """Check (dx, dgamma, dbeta) in inference mode; cache = (x, running_mean, running_var, gamma, eps)."""
     x, rm, rv, gamma, dout, eps = inference_case()
-    got = _run(bn_inference_backward, dout, (x, rm, rv, gamma, eps), returns=("dx", "dgamma", "dbeta"),
-               broadcast_hint="x and dout are (N, D) = (5, 3); running_mean, running_var and gamma are (D,)")
+    got = run(bn_inference_backward, dout, (x, rm, rv, gamma, eps), returns=("dx", "dgamma", "dbeta"),
+              hint="x and dout are (N, D) = (5, 3); running_mean, running_var and gamma are (D,)")
 
     vx, vg, vb = Value(x, name="x"), Value(gamma, name="gamma"), Value(np.zeros(3), name="beta")
     out = (vx - rm) * (rv + eps) ** -0.5 * vg + vb               # rm, rv: plain arrays, so constants
