@@ -124,26 +124,26 @@ def output_size(msg):
 
 
 class _BoundedClient(NotebookClient):
-    """An nbclient NotebookClient that keeps at most ``output_limit`` characters of output.
+    """An nbclient NotebookClient that keeps at most OUTPUT_LIMIT characters of output.
 
     Past the limit it keeps nothing more, interrupts the kernel (as the stop
     button would) and sets ``flooded`` to the index of the cell.
     """
 
-    kept, flooded, output_limit, _interrupting = 0, None, OUTPUT_LIMIT, None
+    kept, flooded, _interrupting = 0, None, None
 
     def output(self, outs, msg, display_id, cell_index):
         if self.flooded is not None:
             return None                                   # dropped as it arrives: memory stays bounded
         self.kept += output_size(msg)
-        if self.kept > self.output_limit:
+        if self.kept > OUTPUT_LIMIT:
             self.flooded = cell_index
             self._interrupting = asyncio.ensure_future(ensure_async(self.km.interrupt_kernel()))
             return None
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _execute(nb, *, cwd, timeout, output_limit):
+def _execute(nb, *, cwd, timeout):
     """Run ``nb`` in a fresh kernel within ``timeout`` seconds in all.
 
     Return (the records the checks wrote, None or (why the run stopped early, cell index));
@@ -155,7 +155,6 @@ def _execute(nb, *, cwd, timeout, output_limit):
     client = _BoundedClient(nb, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
                             timeout_func=lambda cell: max(deadline[0] - time.monotonic(), 0.1),
                             resources={"metadata": {"path": str(cwd)}}, log=quiet)
-    client.output_limit = output_limit
     with tempfile.TemporaryDirectory(prefix="backprop-progress-") as scratch:
         results = Path(scratch) / "results.jsonl"
         env = {**os.environ, RESULTS_ENV: str(results), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -201,13 +200,13 @@ def _read_results(path):
 
 
 # ---------------------------------------------------------------------------- one lesson
-def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0, output_limit=OUTPUT_LIMIT):
+def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0):
     """Run the learner's copy of a lesson and fill in ``lesson``, its :class:`LessonProgress`.
 
     ``exercises`` are the lesson's [(exercise id, check name)] (see
     :func:`expected_exercises`); ``learner_notebook`` is run, with its own
     folder as working directory, in a fresh kernel, within ``timeout`` seconds.
-    At most ``output_limit`` characters of its output are kept: a lesson that
+    At most OUTPUT_LIMIT characters of its output are kept: a lesson that
     prints more is stopped there and reported as having printed too much.
     """
     nb, problem = _read_notebook(learner_notebook)
@@ -220,14 +219,14 @@ def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0, output_lim
             cell.outputs = []
     started = time.monotonic()
     try:
-        records, stop = _execute(nb, cwd=learner_notebook.parent, timeout=timeout, output_limit=output_limit)
+        records, stop = _execute(nb, cwd=learner_notebook.parent, timeout=timeout)
     except _NoPython as error:
         return _not_run(lesson, exercises, NO_PYTHON, "Python could not start",
                         f"could not start Python to run it ({error})")
     lesson.seconds = time.monotonic() - started
     if stop:
         words, sentence = STOPS[stop[0]]
-        about = {"timeout": timeout, "where": _where(nb, stop[1]), "amount": _amount(output_limit)}
+        about = {"timeout": timeout, "where": _where(nb, stop[1]), "amount": _amount(OUTPUT_LIMIT)}
         lesson.stopped = words.format(**about)
         lesson.problems.append(sentence.format(**about))
     _fill_rows(lesson, records, stop, nb, exercises)
@@ -336,7 +335,7 @@ def _first_line(text, limit=200):
 
 
 # ---------------------------------------------------------------------------- every lesson
-def progress(course, workspace, *, timeout=120.0, stream=None, output_limit=OUTPUT_LIMIT):
+def progress(course, workspace, *, timeout=120.0, stream=None):
     """Run every lesson of ``workspace`` (in the course's order) and return their :class:`LessonProgress`.
 
     While they run, a line per lesson goes to ``stream`` (default: standard
@@ -360,7 +359,7 @@ def progress(course, workspace, *, timeout=120.0, stream=None, output_limit=OUTP
         lesson = LessonProgress(course_notebook.name)
         exercises = _course_exercises(course_notebook, lesson)
         if learner.is_file():
-            run_lesson(lesson, exercises, learner, timeout=timeout, output_limit=output_limit)
+            run_lesson(lesson, exercises, learner, timeout=timeout)
             print(_summary(lesson), file=stream, flush=True)
         else:
             lesson.rows = [Row(exercise, NOT_ATTEMPTED) for exercise, _ in exercises]

@@ -296,12 +296,13 @@ def test_the_kept_output_is_bounded_in_process(tmp_path):
     setup(course)
     import helpers.progress as module
     sizes = []
-    real = module.output_size
+    real, limit = module.output_size, module.OUTPUT_LIMIT
     module.output_size = lambda msg: sizes.append(real(msg)) or sizes[-1]
+    module.OUTPUT_LIMIT = 50_000
     try:
-        [lesson] = progress(course, course / "my-work", timeout=100, stream=io.StringIO(), output_limit=50_000)
+        [lesson] = progress(course, course / "my-work", timeout=100, stream=io.StringIO())
     finally:
-        module.output_size = real
+        module.output_size, module.OUTPUT_LIMIT = real, limit
     assert lesson.stopped == "printed too much"
     assert "printed more than 50 kB of output" in lesson.problems[0]
     assert sum(sizes) > 50_000                                             # it did flood ...
