@@ -184,12 +184,10 @@ def _picture(root, order, *, grads, palette, gradients, done, highlight):
         done = _check_gates(done, ids, "done")
     if highlight is not None:
         _check_gates([highlight], ids, "highlight")
-    verdicts = {}                                                   # the engine's own gradients get none
     if grads is not None:
-        grad, share, verdicts = _learner_view(root, order, grads)
-    else:
-        grad, share = _engine_view(root, order, gradients, done)
-    return Picture(root, order, grad=grad, share=share, verdicts=verdicts, highlight=highlight, colours=colours)
+        return Picture(root, order, *_learner_view(root, order, grads), highlight=highlight, colours=colours)
+    grad, share = _engine_view(root, order, gradients, done)                # the engine's gradients get no verdicts
+    return Picture(root, order, grad, share, {}, highlight=highlight, colours=colours)
 
 
 def _engine_view(root, order, gradients, done):

@@ -36,7 +36,7 @@ class Picture:
     input wire, ``verdicts`` maps a node's id to "ok", "wrong" or "first" (missing: no verdict).
     """
 
-    def __init__(self, root, order, *, grad, share, verdicts, highlight, colours):
+    def __init__(self, root, order, grad, share, verdicts, *, highlight, colours):
         self.root, self.order = root, order
         self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
         self.uses = Counter(id(parent) for node in order for parent in node.inputs)     # wires out of each node
