@@ -186,7 +186,7 @@ def _picture(root, order, *, grads, palette, gradients, done, highlight):
         _check_gates([highlight], ids, "highlight")
     if grads is not None:
         return Picture(root, order, *_learner_view(root, order, grads), highlight=highlight, colours=colours)
-    grad, share = _engine_view(root, order, gradients, done)                # the engine's gradients get no verdicts
+    grad, share = _engine_view(root, order, gradients, done)              # the engine's gradients get no verdicts
     return Picture(root, order, grad, share, {}, highlight=highlight, colours=colours)
 
 
