@@ -331,17 +331,18 @@ class Value:
                 stack.extend((parent, False) for parent in reversed(node.inputs))
         return order
 
-    def gradients(self, seed=None):
+    def gradients(self, seed=None, *, order=None):
         """Return {id(node): d(this Value)/d(node)} for every node a gradient reaches.
 
         This is backpropagation, and it touches no ``.grad``.  ``seed`` is the
-        gradient on this Value (ones by default: df/df = 1).
+        gradient on this Value (ones by default: df/df = 1); ``order`` is its
+        :meth:`topological_order`, when the caller has it already.
         """
         seed = np.ones_like(self.data) if seed is None else _as_array(seed, "backward(seed)")
         if seed.shape != self.data.shape:
             raise ValueError(f"backward(seed) needs shape {self.data.shape}, got {seed.shape}")
         grads = {id(self): seed}
-        for node in reversed(self.topological_order()):          # each gate after every gate that uses it
+        for node in reversed(order or self.topological_order()):  # each gate after every gate that uses it
             if id(node) not in grads:
                 continue                                         # no gradient reaches it
             upstream = grads[id(node)]
@@ -374,7 +375,7 @@ class Value:
         Constants, and anything no gradient reaches, get zeros.
         """
         order = self.topological_order()
-        for node, grad in zip(order, _own_arrays(order, self.gradients(seed))):
+        for node, grad in zip(order, _own_arrays(order, self.gradients(seed, order=order))):
             node.grad = grad                                     # None reads as zeros
 
 

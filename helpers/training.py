@@ -204,9 +204,10 @@ def plot_losses(losses, *, window=50):
 
 
 def show_digits(images, labels, predicted=None, *, columns=8):
-    """Return a matplotlib figure of 8×8 ``images`` (rows of 64 values in [0, 1]), each titled with its label.
+    """Return a matplotlib figure of 8×8 ``images`` (rows of 64 values in [0, 1]), each labelled above.
 
-    With ``predicted``, each title reads "label → predicted".
+    With ``predicted``, each label reads "label → predicted".  The images are
+    tiled into one picture, drawn in one axes: quicker than an axes apiece.
     """
     import matplotlib.pyplot as plt
 
@@ -216,13 +217,17 @@ def show_digits(images, labels, predicted=None, *, columns=8):
         raise ValueError("show_digits needs at least one image")
     columns = min(columns, count)
     rows = -(-count // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.3 * rows), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k < count:
-            ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=1)
-            title = f"{labels[k]}" if predicted is None else f"{labels[k]} → {predicted[k]}"
-            ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    across, above = 1, 3                                          # blank pixels beside a tile; above it, its label
+    width, height = 8 + across, 8 + above
+    mosaic = np.zeros((rows * height, columns * width - across))  # 0 is white
+    fig, ax = plt.subplots(figsize=(1.1 * columns, 1.3 * rows))
+    for k, image in enumerate(images):
+        top, left = (k // columns) * height + above, (k % columns) * width
+        mosaic[top:top + 8, left:left + 8] = image
+        label = f"{labels[k]}" if predicted is None else f"{labels[k]} → {predicted[k]}"
+        ax.text(left + 3.5, top - 0.8, label, ha="center", va="bottom", fontsize=10)   # pixel centres: 0 … 7
+    ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     plt.close(fig)
     return fig

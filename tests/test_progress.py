@@ -269,7 +269,10 @@ def test_a_flooding_lesson_is_stopped_with_bounded_memory_and_a_clear_report(tmp
     partials = ["### Exercise 1.2 — partials", "dfdx, dfdy = -3.0, 4.0", "check_product_partials(dfdx, dfdy)"]
     flood = ["### Exercise 1.3 — predict", FLOODING, "check_prediction(-12.0)"]
     write(course / "notebooks" / "01_flood.ipynb", notebook("# Flood", IMPORTS, *partials, *flood))
-    shutil.copy(ROOT / "notebooks" / "02_gates.ipynb", course / "notebooks" / "02_gates.ipynb")  # untouched
+    after = ["### Exercise 2.5 — predict", "dfdx, dfdy, dfdz, dfdw = -12.0, 9.0, 3.0, 0.0",
+             "check_pattern_prediction(dfdx, dfdy, dfdz, dfdw)"]
+    write(course / "notebooks" / "02_after.ipynb",
+          notebook("# After", "from helpers.checks.lesson2 import check_pattern_prediction", *after))
     setup(course)
     started = time.monotonic()
     child = subprocess.run([sys.executable, "-c", PEAK, sys.executable, "-m", "helpers.workspace", "progress",
@@ -283,7 +286,7 @@ def test_a_flooding_lesson_is_stopped_with_bounded_memory_and_a_clear_report(tmp
     assert "[1/2] 01_flood  5 exercises: 1 ✓  0 ✗  0 …  4 not checked" in out and "printed too much" in out
     assert "printed more than 10 MB of output, so the run was stopped there" in out
     assert "the run stopped before this check (printed too much)" in out
-    assert "[2/2] 02_gates  5 exercises: 0 ✓  0 ✗  5 …" in out             # the next lesson still runs
+    assert "[2/2] 02_after  5 exercises: 1 ✓  0 ✗  0 …  4 not checked" in out   # the next lesson still runs
     assert seconds < 100, "stopped by the time limit, not by the output limit"
     assert err == ""
 

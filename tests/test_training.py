@@ -121,10 +121,17 @@ def test_pictures_are_figures():
     fig = plot_losses([2.0, 1.0, 0.5, 0.4])
     assert len(fig.axes) == 1 and fig.axes[0].get_xlabel() == "step"
     images = np.random.default_rng(0).random((5, 64))
-    fig = show_digits(images, [1, 2, 3, 4, 5], [1, 2, 3, 4, 0])
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles[-1] == "5 → 0" and len(fig.axes) == 5
-    assert [ax.get_title() for ax in show_digits(images[:2], [7, 8]).axes] == ["7", "8"]
+    for columns in (8, 2):                                            # one row; three rows, the last one short
+        (ax,) = show_digits(images, [1, 2, 3, 4, 5], [1, 2, 3, 4, 0], columns=columns).axes   # one picture
+        assert [text.get_text() for text in ax.texts] == ["1 → 1", "2 → 2", "3 → 3", "4 → 4", "5 → 0"]
+        mosaic = ax.images[0].get_array()
+        for image, text in zip(images, ax.texts):                     # each label centred just above its image
+            x, y = text.get_position()                                # in pixels of the picture, y downwards
+            left, top = round(x - 3.5), int(np.ceil(y))
+            np.testing.assert_array_equal(mosaic[top:top + 8, left:left + 8], image.reshape(8, 8))
+            assert top - 1 < y < top - 0.5 and text.get_verticalalignment() == "bottom"  # its top edge: top - 0.5
+            assert text.get_horizontalalignment() == "center"
+    assert [text.get_text() for text in show_digits(images[:2], [7, 8]).axes[0].texts] == ["7", "8"]
     with pytest.raises(ValueError, match="at least one image"):
         show_digits(images[:0], [], [])
 
