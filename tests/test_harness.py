@@ -46,6 +46,27 @@ def test_a_caret_for_a_power_gets_a_hint():
         run(lambda x: x ^ 2, 3.0, returns=("y",), name="f")
 
 
+def branches_on_an_array(dout, z):
+    if z > 0:
+        return dout
+    return 0 * dout
+
+
+def branches_inline(x):
+    return 1.0 if x > 0 else 0.0
+
+
+def test_an_array_used_as_one_true_or_false_is_named_and_gets_no_shape_hint():
+    for fn, args in ((branches_on_an_array, (np.ones((2, 3)), np.ones((2, 3)))), (branches_inline, (np.ones(3),))):
+        with pytest.raises(Wrong) as failure:
+            run(fn, *args, returns=("d",), hint="the shapes hint")
+        message = str(failure.value)
+        assert "asks whether an array is true" in message and "use a mask" in message, message
+        assert "the shapes hint" not in message and "ambiguous" not in message
+    with pytest.raises(Wrong, match="the shapes hint"):                   # a broadcast that fails still gets it
+        run(lambda z: z + np.ones((3, 1)), np.ones((2, 3)), returns=("d",), hint="the shapes hint")
+
+
 def wrong_product(dout, W):
     dx = dout @ W
     return dx

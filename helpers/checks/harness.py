@@ -307,7 +307,8 @@ class LearnerError:
                                "order, then run this check again.")
         misfit = self.kind == "ValueError" and len(self.shapes) >= 2 and _misfit(self.shapes, self.code)
         sentence = self._misfit_sentence(name, shapes) if misfit else self.sentence(name)
-        shapes_failed = self.kind in ("ValueError", "IndexError") and self.shapes or self.axis is not None
+        shapes_failed = (self.kind in ("ValueError", "IndexError") and self.shapes and not self._condition()
+                         or self.axis is not None)
         wrong = Wrong(sentence + self._notebook_note(name) + (f". {hint}" if hint and shapes_failed else ""))
         wrong.error = self                                       # for a lesson that adds to the sentence
         raise wrong
@@ -338,6 +339,10 @@ class LearnerError:
         if self.axis is not None:
             axis, ndim = self.axis
             return f"{name} uses axis {axis}{self.where}, but that array has only {ndim} dimension{'s' * (ndim != 1)}"
+        if self._condition():
+            return (f"{name} asks whether an array is true{self.where}, but an array holds one truth value per "
+                    "element: to act element by element, use a mask (a comparison gives an array of True/False) "
+                    "with np.where or a product, not if")
         if self.kind == "TypeError" and "^" in self.code:
             return f"{name} raised TypeError{self.where}: in Python a power is written ** (^ is bitwise xor)"
         if self.kind == "IndexError":
@@ -345,6 +350,10 @@ class LearnerError:
             there = f"; shapes there: {there}" if there else ""
             return f"{name} indexes past the end of an array{self.where}{there}"
         return f"{name} raised {self.kind}{self.where}: {self.text}"
+
+    def _condition(self):
+        """Return True for an array used as one True/False (`if z > 0:`), which numpy refuses with a ValueError."""
+        return self.kind == "ValueError" and bool(self.shapes) and bool(_CONDITION.search(self.code))
 
     def _misfit_sentence(self, name, shapes):
         there = ", ".join(f"{n} is {_dims(s)}" for n, s in self.shapes.items())
@@ -374,6 +383,7 @@ def _misfit(shapes, code):
     return _is_product(code)                                     # shapes that broadcast may still not multiply
 
 
+_CONDITION = re.compile(r"^(el)?if\b|^while\b|\bif\b.*\belse\b")   # a branch, or `a if cond else b`
 _NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(\.[A-Za-z_]\w*)?")    # a name, and an attribute of it
 
 
