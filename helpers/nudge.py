@@ -9,7 +9,6 @@ from numbers import Real
 
 import ipywidgets as widgets
 
-from helpers.draw import draw
 from helpers.engine import Value
 from helpers.widget_text import StaticText, button, short
 
@@ -70,7 +69,7 @@ class Nudge(StaticText, widgets.VBox):
     :meth:`rows` returns the numbers the table shows.
     """
 
-    def __init__(self, build, point, *, h, step, span, graph, name):
+    def __init__(self, build, point, *, h, step, span, name):
         self.build, self.name, self.step, self.h = build, name, step, h
         self.start = dict(point)
         self.decimals = {key: max(_decimals(x) for x in (x0, step, h, span)) for key, x0 in self.start.items()}
@@ -81,15 +80,13 @@ class Nudge(StaticText, widgets.VBox):
             d = self.decimals[key]
             self.sliders[key] = widgets.FloatSlider(
                 value=round(x0 + h, d), min=round(x0 - span, d), max=round(x0 + span, d), step=step,
-                description=key, readout_format=f".{d}f", continuous_update=not graph,
+                description=key, readout_format=f".{d}f",
                 layout=widgets.Layout(width="min(32em, 100%)"))
             self.sliders[key].observe(lambda _change, key=key: self._moved(key), names="value")
         self.reset_button = button(f"Back to h = {_number(h, max(self.decimals.values()))}",
                                    "Put every slider back at its starting nudge", self.reset)
         self.table_html = widgets.HTML()
-        self.graph = widgets.HTML() if graph else None
-        parts = [*self.sliders.values(), self.reset_button, self.table_html]
-        super().__init__(parts + ([self.graph] if graph else []))
+        super().__init__([*self.sliders.values(), self.reset_button, self.table_html])
         self.update()
 
     def _snap(self, key, value):
@@ -152,7 +149,7 @@ class Nudge(StaticText, widgets.VBox):
         return [head, *body]
 
     def update(self):
-        """Recompute the table (and the drawing) from the sliders' current values."""
+        """Recompute the table from the sliders' current values."""
         head, *body = self._cells()
         lines = "".join(f"<p style='margin:0.2em 0'>{html.escape(line)}</p>" for line in self._header())
         cell = "<td style='padding:0 0.8em;text-align:{}'>{}</td>"
@@ -160,17 +157,6 @@ class Nudge(StaticText, widgets.VBox):
                                         for k, c in enumerate(row)) + "</tr>" for row in body)
         heads = "".join(f"<th style='padding:0 0.8em'>{html.escape(c)}</th>" for c in head)
         self.table_html.value = f"{lines}<table><tr>{heads}</tr>{rows}</table>"
-        if self.graph is not None:
-            self.graph.value = self._svg()
-
-    def _svg(self):
-        out = _evaluate(self.build, self.values())[0]
-        if not out.name:
-            out.name = self.name
-        try:
-            return draw(out, gradients=out.gradients()).svg()
-        except (RuntimeError, OSError) as error:
-            return f"<pre>{html.escape(str(error))}</pre>"
 
     def reset(self):
         """Put every slider back at its starting nudge h."""
@@ -186,7 +172,7 @@ class Nudge(StaticText, widgets.VBox):
         return "\n".join([*self._header(), *lines, "(Run the notebook to move the inputs with sliders.)"])
 
 
-def nudge(build, point, *, h=0.1, step=0.01, span=1.0, graph=False, name="f"):
+def nudge(build, point, *, h=0.1, step=0.01, span=1.0, name="f"):
     """Return sliders that nudge the inputs of ``build`` and compare f(x + h) with f(x) + h·∂f/∂x.
 
     ``build`` takes one keyword argument per name in ``point`` (each a scalar
@@ -194,9 +180,8 @@ def nudge(build, point, *, h=0.1, step=0.01, span=1.0, graph=False, name="f"):
     numbers.  Each slider moves one input within ``span`` of its start, in
     steps of ``step``, starting at a nudge of ``h``.  The table shows, for each
     input nudged alone and for all together, the exact new value of f next to
-    the straight-line prediction made with the derivatives at the start.
-    ``graph=True`` also draws the circuit at the nudged point.  The numbers
-    used are the slider values rounded to the decimals the slider shows.
+    the straight-line prediction made with the derivatives at the start.  The
+    numbers used are the slider values rounded to the decimals the slider shows.
 
     >>> w = nudge(lambda x, y: x * y, {"x": 4.0, "y": -3.0})
     >>> print(w.text().splitlines()[0])
@@ -229,4 +214,4 @@ def nudge(build, point, *, h=0.1, step=0.01, span=1.0, graph=False, name="f"):
         raise ValueError(f"h = {h:g} lies outside the sliders' range ±{span:g}; choose |h| ≤ span")
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {short(name)}")
-    return Nudge(build, clean, h=h, step=step, span=span, graph=bool(graph), name=name)
+    return Nudge(build, clean, h=h, step=step, span=span, name=name)
