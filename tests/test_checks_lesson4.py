@@ -274,7 +274,7 @@ SEED_BUG = backward_with(dy=lambda df, c, g: local(c, "sigy") * g["dsigy"])
     (backward_with(dx=lambda df, c, g: g["dnum"]),
      ["stage (2) num = x + sigy", "the shares through stage (4) xpy = x + y and stage (3) sigx = σ(x) were lost"]),
     (backward_with(dx=lambda df, c, g: g["dxpy"] + g["dnum"]),
-     ["its share through stage (3) sigx = σ(x) is missing", "dx += …"]),
+     ["the share through stage (3) sigx = σ(x) was lost", "+= is needed"]),
     # missing upstream factor
     (backward_with(dnum=lambda df, c, g: c["invden"]), ["stage (8)", "dnum", "upstream gradient df"]),
     (backward_with(dden=lambda df, c, g: -1 / c["den"] ** 2), ["stage (7)", "upstream gradient dinvden"]),
@@ -356,7 +356,7 @@ def test_4_5_placeholder():
 
 
 @pytest.mark.parametrize("wrong, says", [
-    (lambda dout, c: dout * c[1], ["its share through s = σ(x) is missing", "+="]),
+    (lambda dout, c: dout * c[1], ["the share through s = σ(x) was lost", "+= is needed"]),
     (lambda dout, c: dout * c[0] * (1 - c[1]) * c[1], ["overwritten", "feeds 2 gates"]),
     (lambda dout, c: c[1] + c[0] * (1 - c[1]) * c[1], "upstream gradient dout"),
     (lambda dout, c: dout * (c[1] + c[0] * (1 - c[0]) * c[0]), "used the input x"),

@@ -74,7 +74,8 @@ def gradient_answer(nodes, name, got, seed_name, labels=None, mistakes=()):
 
     A node that feeds one gate gets that gate's upstream gradient and slips;
     one that feeds several (a fork) gets one share per gate, and a total in
-    which one share went wrong is named by that share's slip.
+    which one share went wrong is named by that share's slip (a lost share is
+    named by :mod:`helpers.compare`, from the shares).
     """
     node, order, labels = nodes[name[1:]], list(nodes.values())[::-1], labels or {}   # backward order
     users = [(gate, i) for gate in order for i, a in enumerate(gate.inputs) if a is node]
@@ -84,7 +85,7 @@ def gradient_answer(nodes, name, got, seed_name, labels=None, mistakes=()):
         return Answer(name, got, node.grad, (*mistakes, *slips(gate, i, up[id(gate)])), upstream=gate.grad,
                       upstream_name=up[id(gate)], where=labels.get(gate.name))
     shares = tuple((labels[gate.name], gate.shares()[i]) for gate, i in users)
-    for k, ((label, share), (gate, i)) in enumerate(zip(shares, users)):   # one share wrong, or one missing
+    for (label, share), (gate, i) in zip(shares, users):                  # one share wrong
         others = [o for o in order if o.op == "sigmoid" and o is not gate] if gate.op == "sigmoid" else []
         wrong_sigmoid = [((1 - o.data) * o.data * gate.grad, f"it uses the wrong sigmoid: σ's local gradient here "
                           f"is built from {gate.name}, not {o.name}") for o in others]
@@ -92,8 +93,6 @@ def gradient_answer(nodes, name, got, seed_name, labels=None, mistakes=()):
         mistakes += tuple((node.grad - share + value, f"its share through {label} is wrong: {sentence}") for
                           value, sentence in (*slips(gate, i, up[id(gate)]), *wrong_sigmoid,
                                               (local, f"the upstream factor {up[id(gate)]} is missing")))
-        mistakes += ((node.grad - share, f"its share through {label} is missing: each use of {node.name} sends "
-                                         f"back a share, added with {name} += …"),) * (k > 0)
     return Answer(name, got, node.grad, mistakes, upstream=order[0].grad, upstream_name=seed_name, shares=shares,
                   what=f"{name} is wrong — {node.name} feeds {len(users)} gates, so add up one share per use")
 
