@@ -65,14 +65,10 @@ class Drawing:
             self.summary = picture.title + "\n" + "\n".join(self.table.splitlines()[:6]) + "\n…"
         self.source = dot_source(picture, "LR")
         self._variants = (None, *rank_variants(picture))      # other rankings to try when wires cross
-        self._svg = {}
 
     def svg(self, *, renderer=None):
         """Return the drawing as SVG text, rendered with ``renderer`` (default: the best available)."""
-        renderer = renderer or renderer_name()
-        if renderer not in self._svg:
-            self._svg[renderer] = colour_svg(self._best_layout(renderer), self.picture.colours)
-        return self._svg[renderer]
+        return colour_svg(self._best_layout(renderer or renderer_name()), self.picture.colours)
 
     def _best_layout(self, renderer):
         """Return the SVG of the best layout: readable in a column first, then fewest crossings.
