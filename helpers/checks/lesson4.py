@@ -184,8 +184,7 @@ def _forward_slips(c):
                        (c["x"] ** 2 + c["y"] ** 2, "(x + y)² is not x² + y²: square the sum xpy"),
                        (c["xpy"], "xpysqr is xpy squared; the square is missing")],
             "invden": [(c["den"], "invden is 1 / den, the reciprocal")],
-            "f": [(c["num"] * c["den"], "f = num · invden: multiply by the reciprocal of den, not den"),
-                  (c["num"] / c["invden"], "dividing by invden multiplies by den: f = num · invden"),
+            "f": [(c["num"] * c["den"], "f = num · invden: multiply by 1/den, not den (nor divide by invden)"),
                   (c["invden"] / c["num"], "f = num · invden: num goes on top")]}
 
 
