@@ -378,7 +378,8 @@ def table(picture):
     rows = [("id", "node", "gate", "inputs", "value", "gradient")]
     for node in picture.order:
         grad = picture.grad(node)
-        gate = (op_label(node) or "input") + (" ◀ this step" if node is picture.highlight else "")
+        gate = op_label(node) if node.inputs else "input"
+        gate += " ◀ this step" if node is picture.highlight else ""
         rows.append((picture.ids[id(node)], clean(node.name or "·"), gate,
                      ", ".join(picture.ids[id(p)] for p in node.inputs), describe(node.data),
                      "" if grad is None else f"{GRAD_MARK} {describe(grad)}{picture.mark(node)}"))

@@ -43,14 +43,12 @@ OPS = {
 
 
 def name(node):
-    """Return the name of the gate that made ``node`` ("add", "power", …), or "input"."""
-    return OPS[node.op].name if node.op else "input"
+    """Return the name of the gate that made ``node`` ("add", "power", …)."""
+    return OPS[node.op].name
 
 
 def label(node):
     """Return the text drawn in a gate: its symbol and its settings ("**2", "Σ axis=1", "max axis=1")."""
-    if not node.op:
-        return ""
     op, params = OPS[node.op], node.params
     if node.op == "pow":
         return f"**{params['exponent']:g}"
