@@ -45,7 +45,7 @@ def _plain_number(x, what):
 
 
 def _evaluate(build, values):
-    """Return (f, {name: ∂f/∂name}) of build(**values): f the output Value, made from fresh input Values."""
+    """Return (f, {name: ∂f/∂name}) of build(**values), computed from fresh input Values."""
     inputs = {name: Value(value, name=name) for name, value in values.items()}
     call = f"build({', '.join(f'{name}=Value(…)' for name in inputs)})"
     try:
@@ -59,7 +59,7 @@ def _evaluate(build, values):
     if out.data.size != 1:
         raise ValueError(f"{call} returned a Value of shape {out.shape}; nudge needs one number as output")
     grads = out.gradients()
-    return out, {name: float(grads[id(v)].item()) if id(v) in grads else 0.0 for name, v in inputs.items()}
+    return out.item(), {name: float(grads[id(v)].item()) if id(v) in grads else 0.0 for name, v in inputs.items()}
 
 
 class Nudge(StaticText, widgets.VBox):
@@ -73,8 +73,7 @@ class Nudge(StaticText, widgets.VBox):
         self.build, self.name, self.step, self.h = build, name, step, h
         self.start = dict(point)
         self.decimals = {key: max(_decimals(x) for x in (x0, step, h, span)) for key, x0 in self.start.items()}
-        out, self.d0 = _evaluate(build, self.start)
-        self.f0 = out.item()
+        self.f0, self.d0 = _evaluate(build, self.start)
         self.sliders = {}
         for key, x0 in self.start.items():
             d = self.decimals[key]
@@ -124,7 +123,7 @@ class Nudge(StaticText, widgets.VBox):
                            list(self.start)))
         rows = []
         for label, keys in groups:
-            exact = _evaluate(self.build, dict(self.start, **{key: values[key] for key in keys}))[0].item()
+            exact = _evaluate(self.build, dict(self.start, **{key: values[key] for key in keys}))[0]
             linear = self.f0 + sum(nudges[key] * self.d0[key] for key in keys)
             rows.append({"label": label, "h": {key: nudges[key] for key in keys}, "exact": exact,
                          "linear": linear, "gap": exact - linear})
