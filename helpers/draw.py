@@ -61,8 +61,7 @@ class Drawing:
         self.table = table_text(picture)
         self.summary = None                      # the text shown instead of a huge table, if any
         if picture.style() == "summary":
-            picture.title = summary_title(picture)
-            self.summary = picture.title + "\n" + "\n".join(self.table.splitlines()[:6]) + "\n…"
+            self.summary = summary_title(picture) + "\n" + "\n".join(self.table.splitlines()[:6]) + "\n…"
         self.source = dot_source(picture, "LR")
         self._variants = (None, *rank_variants(picture))      # other rankings to try when wires cross
 

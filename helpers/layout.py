@@ -42,7 +42,6 @@ class Picture:
         self.uses = Counter(id(parent) for node in order for parent in node.inputs)     # wires out of each node
         self.grad, self.share, self.verdicts = grad, share, verdicts
         self.highlight, self.colours = highlight, colours
-        self.title = None                        # a summary's title (see summary_title)
         self.full = False                        # True: every node drawn, however many
         self.layers = []                         # collapsed layers: tuples of gates drawn as one box
 
@@ -117,8 +116,8 @@ def _header(picture, rankdir, style):
     graph = {"rankdir": rankdir, "nodesep": "0.3" if style == "tables" else "0.5",
              "ranksep": "0.35" if style == "tables" else "0.5", "fontname": "Helvetica", "fontsize": FONT,
              "bgcolor": "white"}
-    if picture.title:
-        graph.update(label=_label(picture.title), labelloc="t")
+    if style == "summary":
+        graph.update(label=_label(summary_title(picture)), labelloc="t")
     return [f"graph {_attrs(**graph)}",
             f"node {_attrs(fontname='Helvetica', fontsize=FONT)}",
             f"edge {_attrs(fontname='Helvetica', fontsize=FONT, arrowsize='0.6', fontcolor=picture.colours['value'])}"]
