@@ -102,12 +102,11 @@ def check_max_gradients(dfdx, dfdy, dfdx_tie, dfdy_tie):
     """Check max(x, y) gradients at (4, 2) and at the tie (3, 3), from the engine."""
     (_, gx, gy), (_, tx, ty) = partials(Value.maximum, 4.0, 2.0), partials(Value.maximum, 3.0, 3.0)
     only_tie = "only a tie splits the gradient; at (4, 2) x is strictly larger"
-    if same_numbers(dfdy_tie, 1.0) and not isinstance(dfdy_tie, (bool, np.bool_)):   # "1 if x ≥ y", "1 if y ≥ x"
-        x_tie_one = ("with 1 for both inputs at a tie, the two gradients add up to 2, yet moving both "
-                     "inputs by h moves max by h, not 2h; this course splits the gradient evenly at a tie")
-    else:
-        x_tie_one = ("giving x the whole gradient at a tie (1 if x ≥ y) is one valid choice, but this "
-                     "course splits the gradient evenly at a tie")
+    evenly = "this course splits the gradient evenly at a tie"
+    both = same_numbers(dfdy_tie, 1.0) and not isinstance(dfdy_tie, (bool, np.bool_))  # 1 if x ≥ y and 1 if y ≥ x
+    x_tie_one = (f"with 1 for both inputs at a tie, the two gradients add up to 2, yet moving both inputs by h "
+                 f"moves max by h, not 2h; {evenly}" if both else
+                 f"giving x the whole gradient at a tie (1 if x ≥ y) is one valid choice, but {evenly}")
     return expect_all(
         Answer("dfdx", dfdx, gx, mistakes=[(4.0, "that is x's value; a max gate passes the gradient (1 here) to the larger input"),
                      (0.0, "x = 4 is the larger input, so it is the one that gets the gradient"),
