@@ -88,23 +88,19 @@ class Nudge(StaticText, widgets.VBox):
         super().__init__([*self.sliders.values(), self.reset_button, self.table_html])
         self.update()
 
-    def _snap(self, key, value):
-        """Return value on the slider's grid (min + k·step), rounded to the decimals the slider shows."""
-        slider = self.sliders[key]
-        steps = round((float(value) - slider.min) / self.step)
-        return round(min(max(slider.min + steps * self.step, slider.min), slider.max), self.decimals[key])
-
     def _moved(self, key):
+        """Put slider ``key`` on its grid (min + k·step, to the decimals it shows), then update the table."""
         slider = self.sliders[key]
-        snapped = self._snap(key, slider.value)
+        steps = round((float(slider.value) - slider.min) / self.step)
+        snapped = round(min(max(slider.min + steps * self.step, slider.min), slider.max), self.decimals[key])
         if slider.value != snapped:
             slider.value = snapped                                 # observed again: updates then
             return
         self.update()
 
     def values(self):
-        """Return {name: the input value in use}: each slider's value on its grid, as its readout shows it."""
-        return {key: self._snap(key, slider.value) for key, slider in self.sliders.items()}
+        """Return {name: the input value in use}: each slider's value, kept on its grid as its readout shows it."""
+        return {key: slider.value for key, slider in self.sliders.items()}
 
     def nudges(self):
         """Return {name: h}, each input's distance from its starting point, as the table shows it."""
