@@ -15,7 +15,6 @@ import importlib.util
 import os
 import re
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 
@@ -93,10 +92,13 @@ def _compiled_module(engine, wasm_path):
 
     The cache file's name holds a hash of the WebAssembly and of wasmtime's
     version, so an update never loads stale code.  Writers use a temporary
-    file of their own and an atomic rename; a cache file that cannot be read
+    file of their own and an atomic rename (:func:`helpers.workspace.write_whole`,
+    which writes the learner's notebooks); a cache file that cannot be read
     is compiled again and replaced.
     """
     import wasmtime
+
+    from helpers.workspace import write_whole
     data = Path(wasm_path).read_bytes()
     key = hashlib.sha256(data + importlib.metadata.version("wasmtime").encode() + b"epoch").hexdigest()[:20]
     path = cache_folder() / f"graphviz-{key}.cwasm"
@@ -108,14 +110,7 @@ def _compiled_module(engine, wasm_path):
     module = wasmtime.Module(engine, data)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(module.serialize())
-            os.replace(temporary, path)                          # atomic: readers see all or nothing
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        write_whole(path, module.serialize(), overwrite=True)      # atomic: readers see all or nothing
     except OSError:
         pass                                                     # no cache folder: compile every time
     return module

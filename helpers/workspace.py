@@ -33,7 +33,8 @@ from pathlib import Path
 
 from helpers.lessons import WorkspaceError, course_notebooks, lesson_number, notebook_problem, reset_command, show
 
-__all__ = ["WORKSPACE", "BACKUPS", "Setup", "Reset", "find_lesson", "setup", "reset", "explain_os_error", "main"]
+__all__ = ["WORKSPACE", "BACKUPS", "Setup", "Reset", "find_lesson", "setup", "reset", "write_whole",
+           "explain_os_error", "main"]
 
 WORKSPACE = "my-work"                  # the workspace folder, inside the course folder (.gitignore lists it)
 BACKUPS = "backups"                    # inside the workspace: copies saved by reset
@@ -97,7 +98,7 @@ def setup(course, workspace=None):
 
     ``workspace`` defaults to ``course/my-work``.  Nothing is written when
     nothing changed, so a read-only workspace that is up to date is no problem.
-    Every file is written whole or not at all (see :func:`_write_whole`).
+    Every file is written whole or not at all (see :func:`write_whole`).
     Returns a :class:`Setup`.
     """
     course = Path(course)
@@ -124,7 +125,7 @@ def setup(course, workspace=None):
         if problem:
             done.skipped.append((source.name, problem))
             continue
-        if _write_whole(target, data, overwrite=False):
+        if write_whole(target, data, overwrite=False):
             done.copied.append(target)
             versions[source.name] = {"copied": digest}
         else:                                    # it appeared meanwhile (JupyterLab saved it): keep it
@@ -163,7 +164,7 @@ def reset(course, workspace=None, lesson=None, *, now=None):
     versions = _read_versions(workspace)
     versions[source.name] = {"copied": hashlib.sha256(fresh).hexdigest()}
     _write_versions(workspace, versions)                  # first: if it cannot be written, the lesson is untouched
-    _write_whole(target, fresh, overwrite=True)
+    write_whole(target, fresh, overwrite=True)
     return Reset(target, True, backup)
 
 
@@ -178,7 +179,7 @@ def _save_backup(workspace, target, data, when):
     for attempt in itertools.count(1):                   # a new name each time, so this ends
         suffix = "" if attempt == 1 else f"-{attempt}"
         backup = folder / f"{target.stem}.{stamp}{suffix}{target.suffix}"
-        if _write_whole(backup, data, overwrite=False):
+        if write_whole(backup, data, overwrite=False):
             if backup.read_bytes() != data:
                 raise WorkspaceError(f"could not save a backup of {target.name} (it reads back differently); "
                                      "your copy is untouched")
@@ -186,7 +187,7 @@ def _save_backup(workspace, target, data, when):
 
 
 # ---------------------------------------------------------------------------- writing whole files
-def _write_whole(target, data, *, overwrite):
+def write_whole(target, data, *, overwrite):
     """Write ``data`` to ``target`` whole or not at all; return False if ``target`` exists and not ``overwrite``.
 
     The bytes go to a temporary file beside the target, are flushed to disk
@@ -265,7 +266,7 @@ def _write_versions(workspace, versions):
         raise WorkspaceError(f"{show(path)} is a folder, but the course keeps a small record file of that name "
                              "(which version of each lesson you copied): rename or remove the folder, then run "
                              "this again; your lessons are untouched")
-    _write_whole(path, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
+    write_whole(path, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
                  overwrite=True)
 
 
