@@ -70,7 +70,7 @@ class Nudge(StaticText, widgets.VBox):
     """
 
     def __init__(self, build, point, *, h, step, span, name):
-        self.build, self.name, self.step, self.h = build, name, step, h
+        self.build, self.name, self.h = build, name, h
         self.start = dict(point)
         self.decimals = {key: max(_decimals(x) for x in (x0, step, h, span)) for key, x0 in self.start.items()}
         self.f0, self.d0 = _evaluate(build, self.start)
@@ -91,8 +91,8 @@ class Nudge(StaticText, widgets.VBox):
     def _moved(self, key):
         """Put slider ``key`` on its grid (min + k·step, to the decimals it shows), then update the table."""
         slider = self.sliders[key]
-        steps = round((float(slider.value) - slider.min) / self.step)
-        snapped = round(min(max(slider.min + steps * self.step, slider.min), slider.max), self.decimals[key])
+        steps = round((float(slider.value) - slider.min) / slider.step)
+        snapped = round(min(max(slider.min + steps * slider.step, slider.min), slider.max), self.decimals[key])
         if slider.value != snapped:
             slider.value = snapped                                 # observed again: updates then
             return
