@@ -35,6 +35,7 @@ FIRST_LESSON = "01_derivatives.ipynb"
 MINIMUM_PYTHON = (3, 11)
 LOCK_PYTHON = "3.11"                         # the lock holds for this Python and every newer one
 INSTALLERS = ("auto", "uv", "pip")
+NO_DEBUGGER = "tests/kernel_without_debugger"  # put first on the tests' PYTHONPATH: kernels start without debugpy
 
 
 class LauncherError(Exception):
@@ -120,14 +121,15 @@ class Course:
     def say(self, text):
         print(text, file=self.out, flush=True)
 
-    def run(self, command, **options):
-        """Run ``command`` in the course folder; return its exit status.
+    def run(self, command, *, env=None, **options):
+        """Run ``command`` in the course folder, with the variables ``env`` added; return its exit status.
 
         Python may keep compiled bytecode (``__pycache__``) here even where PYTHONDONTWRITEBYTECODE is set:
         without it every process compiles again each module it imports (numpy, Jupyter, the tests), and a
         test run starts a few dozen processes and kernels.  uv, unlike pip, installs without compiling.
         """
-        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        env = {**{name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"},
+               **(env or {})}
         return self._run([str(part) for part in command], cwd=self.root, env=env, **options)
 
     def must(self, command, failed):
@@ -278,7 +280,10 @@ class Course:
 
     def test(self, *, jobs="auto", unit=True, notebooks=True):
         self.install()
-        return 1 if self.run(self.test_command(jobs=jobs, unit=unit, notebooks=notebooks)) != 0 else 0
+        # the thirty-odd kernels the tests start need no debugger: see tests/kernel_without_debugger/debugpy
+        path = os.pathsep.join([str(self.root / NO_DEBUGGER), *filter(None, [os.environ.get("PYTHONPATH")])])
+        command = self.test_command(jobs=jobs, unit=unit, notebooks=notebooks)
+        return 1 if self.run(command, env={"PYTHONPATH": path}) != 0 else 0
 
     def test_browser(self):
         chromium = find_chromium()

@@ -6,6 +6,8 @@ import pytest
 
 from helpers.feedback import CORRECT, NOT_ATTEMPTED, WRONG
 
+collect_ignore = ["kernel_without_debugger"]            # not tests: a stand-in package for the tests' kernels
+
 
 def assert_correct(check, *answers):
     result = check.evaluate(*answers)

@@ -196,6 +196,23 @@ def test_tests_run_in_one_session_on_every_core_without_splitting_a_notebook(tmp
     assert "-n" not in only_notebooks and "--dist" not in only_notebooks
 
 
+def test_the_tests_kernels_start_without_the_debugger(course_folder, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", "/somewhere/else")
+    course, recorder = make_course(course_folder)
+    assert course.test() == 0
+    path = recorder.options[-1]["env"]["PYTHONPATH"].split(os.pathsep)
+    assert path == [str(course_folder / launcher.NO_DEBUGGER), "/somewhere/else"]     # first, and nothing lost
+    assert recorder.commands[-1] == [str(c) for c in course.test_command()]
+
+
+@pytest.mark.parametrize("stand_in, available", [(True, "False"), (False, "True")])
+def test_with_the_stand_in_first_on_the_path_ipykernel_has_no_debugger(stand_in, available):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / launcher.NO_DEBUGGER) if stand_in else ""}
+    asked = subprocess.run([sys.executable, "-c", "import ipykernel.debugger as d; print(d._is_debugpy_available)"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert asked.stdout.strip() == available, asked.stderr      # learners' kernels (no stand-in) keep it
+
+
 def test_test_browser_without_chromium_says_how_to_get_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(launcher, "find_chromium", lambda: None)
     course = launcher.Course(tmp_path, run=lambda *a, **k: pytest.fail("must not run anything"))

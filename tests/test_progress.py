@@ -3,6 +3,7 @@
 Real kernels run here, so the notebooks are few and small: lesson 1 untouched and
 solved, and tiny lessons made in temporary folders that use lesson 1's checkers.
 """
+import asyncio
 import io
 import os
 import shutil
@@ -291,22 +292,33 @@ def test_a_flooding_lesson_is_stopped_with_bounded_memory_and_a_clear_report(tmp
     assert err == ""
 
 
-@FLOOD
-def test_the_kept_output_is_bounded_in_process(tmp_path):
-    """The same with a small limit, in this process: the peak is measured by what was kept."""
-    course = tmp_path / "course"
-    write(course / "notebooks" / "01_flood.ipynb", notebook("# Flood", IMPORTS, FLOODING, "print('after')"))
-    setup(course)
-    import helpers.progress as module
-    sizes = []
-    real, limit = module.output_size, module.OUTPUT_LIMIT
-    module.output_size = lambda msg: sizes.append(real(msg)) or sizes[-1]
-    module.OUTPUT_LIMIT = 50_000
-    try:
-        [lesson] = progress(course, course / "my-work", timeout=100, stream=io.StringIO())
-    finally:
-        module.output_size, module.OUTPUT_LIMIT = real, limit
-    assert lesson.stopped == "printed too much"
-    assert "printed more than 50 kB of output" in lesson.problems[0]
-    assert sum(sizes) > 50_000                                             # it did flood ...
-    assert sum(sizes) - sizes[-1] <= 50_000                                # ... and no more than the limit was kept
+def test_the_kept_output_is_bounded_and_the_kernel_interrupted_once(monkeypatch):
+    """The accounting behind the flood test, message by message: past the limit nothing more is kept."""
+    from helpers.progress import _BoundedClient, output_size
+    monkeypatch.setattr("helpers.progress.OUTPUT_LIMIT", 50_000)
+    interrupts = []
+
+    class Kernel:
+        def interrupt_kernel(self):
+            interrupts.append(1)
+
+    def printed(text):
+        return {"msg_type": "stream", "parent_header": {"msg_id": "run"}, "header": {"msg_type": "stream"},
+                "content": {"name": "stdout", "text": text}}
+
+    async def flood():
+        client = _BoundedClient(nbformat.v4.new_notebook(), km=Kernel())
+        client.reset_execution_trackers()                    # as nbclient does before a run ...
+        client.clear_before_next_output = False              # ... and before each cell
+        outs, sizes = [], []
+        for _ in range(100):                                 # 100 messages of about 1 kB: twice the limit
+            sizes.append(output_size(printed("x" * 1000)))
+            client.output(outs, printed("x" * 1000), None, 3)
+        await client._interrupting
+        return client, outs, sizes
+
+    client, outs, sizes = asyncio.run(flood())
+    kept = sum(sizes[:len(outs)])
+    assert client.flooded == 3 and interrupts == [1]        # the cell that flooded; interrupted once, not per message
+    assert 50_000 - sizes[0] < kept <= 50_000 < kept + sizes[0]     # kept up to the limit, and not one message more
+    assert all(out["text"] == "x" * 1000 for out in outs)
