@@ -226,7 +226,7 @@ def run_lesson(lesson, exercises, learner_notebook, *, timeout=120.0):
     lesson.seconds = time.monotonic() - started
     if stop:
         words, sentence = STOPS[stop[0]]
-        about = {"timeout": timeout, "where": _where(nb, stop[1]), "amount": _amount(OUTPUT_LIMIT)}
+        about = {"timeout": timeout, "where": _where(nb, stop[1]), "amount": f"{OUTPUT_LIMIT / 1e6:g} MB"}
         lesson.stopped = words.format(**about)
         lesson.problems.append(sentence.format(**about))
     _fill_rows(lesson, records, stop, nb, exercises)
@@ -322,11 +322,6 @@ def _where(nb, index):
         if cell.cell_type == "markdown" and headings:
             return f"a cell under “{_first_line(headings[-1], 61)}”"
     return f"cell {index + 1}"
-
-
-def _amount(characters):
-    """Say how much text ``characters`` is, for example '10 MB' or '50 kB'."""
-    return f"{characters / 1e6:g} MB" if characters >= 1e6 else f"{characters / 1e3:g} kB"
 
 
 def _first_line(text, limit=200):
