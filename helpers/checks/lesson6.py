@@ -57,7 +57,7 @@ def affine_answers(x, W, b, dout, got, names=("db", "dW", "dx"), mistakes=None):
                    labels=("N", "M"), mistakes=[(dout[0], "that is the first row's gradient only: add all rows"),
                                                 *mistakes.get("db", ())]),
             Answer(names[1], got[names[1]], vW.grad, upstream=dout, local=x.T @ ones,
-                   mistakes=[(x.T @ dout / len(x), NO_MEAN), *mistakes.get("dW", ())]),
+                   mistakes=[*mistakes.get("dW", ()), (x.T @ dout / len(x), NO_MEAN)]),   # the caller's first
             *(Answer("dx", got["dx"], vx.grad, upstream=dout, local=ones @ W.T,
                      mistakes=[(dout @ W.T / len(x), NO_MEAN)]) for _ in names[2:])]
 
