@@ -18,7 +18,7 @@ from collections import Counter
 
 from helpers.engine import broadcast_axes
 from helpers.ops import label as op_label
-from helpers.style import clean, describe, format_number, preview
+from helpers.style import axes_text, clean, describe, format_number, preview
 
 __all__ = ["Picture", "dot_source", "SUMMARY_ABOVE", "FONT", "NOTE_FONT"]
 
@@ -133,8 +133,7 @@ def _wire(value, grad=None, name=None, note=None):
 def _broadcast_note(parent, node, with_grad):
     if parent.shape == node.shape or node.op not in ("add", "mul", "maximum"):
         return None
-    axes = broadcast_axes(parent.shape, node.shape)
-    where = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+    where = axes_text(broadcast_axes(parent.shape, node.shape))
     return f"broadcast along {where}" + ("; ∇ summed" if with_grad else "")
 
 

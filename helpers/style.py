@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ["PALETTES", "set_palette", "colours", "format_number", "describe", "preview", "clean"]
+__all__ = ["PALETTES", "set_palette", "colours", "format_number", "describe", "preview", "axes_text", "clean"]
 
 PALETTES = {
     # forward values green, gradients red (as in the CS231n circuit pictures); a wrong
@@ -94,6 +94,16 @@ def describe(array, *, digits=3):
         return format_number(array, digits=digits)
     inner = ", ".join("[" + ", ".join(c for c in row if c) + "]" for row in preview(array))
     return f"{array.shape} [{inner}]" if array.ndim > 1 else f"{array.shape} {inner}"
+
+
+def axes_text(axes, labels=()):
+    """Return axes as the course writes them, with their names when ``labels`` gives them.
+
+    >>> axes_text((0,)), axes_text((0, 2, 3)), axes_text((1,), ("N", "C"))
+    ('axis 0', 'axes 0, 2, 3', 'axis 1 (C)')
+    """
+    text = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
+    return text + f" ({', '.join(labels[a] for a in axes)})" if len(labels) > max(axes) else text
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
