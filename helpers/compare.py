@@ -21,6 +21,7 @@ a wrong axis, …) are passed in as ``mistakes``: a list of
 
 The learner's arrays are only ever read: every answer is copied first.
 """
+import contextlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import numpy as np
 
 from helpers.engine import Value, broadcast_axes, unbroadcast
 from helpers.feedback import NotAttempted, Wrong, case
+from helpers.style import axes_text as _axes
 
 __all__ = ["Answer", "is_placeholder", "as_numbers", "numbers_or_none", "same_numbers", "expect", "expect_all",
            "in_order", "close", "RTOL", "ATOL"]
@@ -131,11 +133,9 @@ def _shape_mistake(a, got, expected):
     found = _axes_diagnosis(a, got, expected)
     if found:
         return found
-    try:
+    with contextlib.suppress(ValueError):                      # shapes that do not broadcast: not this mistake
         if np.broadcast_shapes(eshape, gshape) == gshape and close(unbroadcast(got, eshape), expected):
             return _unsummed(name, gshape, eshape, broadcast_axes(eshape, gshape), a.labels)
-    except ValueError:
-        pass
     if got.ndim != expected.ndim:
         return (f"{name} has the wrong shape: expected {eshape} ({expected.ndim}-d), got {gshape} "
                 f"({got.ndim}-d)")
@@ -167,12 +167,6 @@ def _wrong_axes(got, unsummed):
                 if total.shape == got.shape and close(total, got):
                     return axes
     return None
-
-
-def _axes(axes, labels=()):
-    """Return "axis 0" or "axes 0, 2, 3", and the axes' names when ``labels`` gives them: "axis 1 (C)"."""
-    text = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(map(str, axes))
-    return text + f" ({', '.join(labels[a] for a in axes)})" if len(labels) > max(axes) else text
 
 
 def _right_axes(expected, unsummed):
@@ -228,30 +222,32 @@ def expect(name, answer, expected, **options):
 
 
 def _check(a):
-    """Raise NotAttempted or Wrong unless the Answer ``a`` matches its reference."""
-    name, answer, expected = a.name, a.got, a.expected
-    if a.upstream is not None and isinstance(answer, np.ndarray) and answer.dtype == bool:
-        raise Wrong(f"{name} is True/False, the gate's open/closed pattern; the gradient is the upstream "
-                    "gradient times that mask")
-    got = as_numbers(name, answer, expected.shape)
-    if got.shape == expected.shape and close(got, expected):
-        return
-    for value, explanation in a.mistakes:                        # a declared mistake may have its own shape
-        if same_numbers(got, value):
-            raise Wrong(f"{name} is wrong: {explanation}")
-    if got.shape != expected.shape:
-        raise Wrong(_shape_mistake(a, got, expected))
-    for diagnose in (_fork, _upstream, _axes_diagnosis, _sign_or_transpose, _zero, _factor):
-        found = diagnose(a, got, expected)
-        if found:
-            raise Wrong(found)
-    start = a.what or f"{name} is wrong"
-    if got.ndim == 0:
-        raise Wrong(f"{start}: {float(got):.6g} is not the right value")
-    errors = np.abs(got - expected) / np.maximum(1e-8, np.abs(got) + np.abs(expected))
-    first = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=RTOL, atol=ATOL))[0])
-    raise Wrong(f"{start}: {int(np.sum(errors > RTOL))} of {got.size} entries differ "
-                f"(first at index {first}; worst relative error {errors.max():.1e})")
+    """Raise NotAttempted or Wrong unless the Answer ``a`` matches its reference; a wrong one's message starts
+    with where it belongs, when ``a.where`` says."""
+    with case(f"at {a.where}, " if a.where else ""):
+        name, answer, expected = a.name, a.got, a.expected
+        if a.upstream is not None and isinstance(answer, np.ndarray) and answer.dtype == bool:
+            raise Wrong(f"{name} is True/False, the gate's open/closed pattern; the gradient is the upstream "
+                        "gradient times that mask")
+        got = as_numbers(name, answer, expected.shape)
+        if got.shape == expected.shape and close(got, expected):
+            return
+        for value, explanation in a.mistakes:                    # a declared mistake may have its own shape
+            if same_numbers(got, value):
+                raise Wrong(f"{name} is wrong: {explanation}")
+        if got.shape != expected.shape:
+            raise Wrong(_shape_mistake(a, got, expected))
+        for diagnose in (_fork, _upstream, _axes_diagnosis, _sign_or_transpose, _zero, _factor):
+            found = diagnose(a, got, expected)
+            if found:
+                raise Wrong(found)
+        start = a.what or f"{name} is wrong"
+        if got.ndim == 0:
+            raise Wrong(f"{start}: {float(got):.6g} is not the right value")
+        errors = np.abs(got - expected) / np.maximum(1e-8, np.abs(got) + np.abs(expected))
+        first = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=RTOL, atol=ATOL))[0])
+        raise Wrong(f"{start}: {int(np.sum(errors > RTOL))} of {got.size} entries differ "
+                    f"(first at index {first}; worst relative error {errors.max():.1e})")
 
 
 def _fork(a, got, expected):
@@ -330,14 +326,13 @@ def _factor(a, got, expected):
         return (f"{name} is a mean where a sum belongs: a broadcast copy's gradients add up, they are not "
                 "averaged")
     if n and np.isclose(ratio, n):
-        return f"{name} is missing the 1/N: the loss is averaged over the N = {n} examples, so every gradient is too"
+        return (f"{name} is missing the 1/N: the loss is averaged over the N = {n} examples, so every gradient "
+                "is too")
     if n and np.isclose(ratio, 1 / n):
         return f"{name} is divided by N = {n} once too often: the 1/N of the mean enters the gradient only once"
-    if np.isclose(ratio, 2) or np.isclose(ratio, 0.5):
-        return (f"{name} is off by a constant factor: every entry is {ratio:g} times the right value — "
-                "look for a 2 that is missing or extra (the derivative of x² is 2x)")
-    return (f"{name} is off by a constant factor: every entry is {ratio:.4g} times the right value — a missing "
-            "or extra factor (the upstream gradient? a 1/N? a 2?)")
+    look = ("look for a 2 that is missing or extra (the derivative of x² is 2x)" if np.isclose(ratio, 2)
+            or np.isclose(ratio, 0.5) else "a missing or extra factor (the upstream gradient? a 1/N? a 2?)")
+    return f"{name} is off by a constant factor: every entry is {ratio:.4g} times the right value — {look}"
 
 
 def _join(words):
@@ -396,16 +391,10 @@ def expect_all(*answers, order="backward", returns=None):
     the swapped message; by default, the order given).
     """
     _swapped(answers, returns)
-    done = in_order(((a.name, lambda a=a: _located(a)) for a in answers), order=order)
+    done = in_order(((a.name, lambda a=a: _check(a)) for a in answers), order=order)
     if len(done) == 1:
         return f"{done[0]} is right"
     return "both are right" if len(done) == 2 else f"all {len(done)} are right"
-
-
-def _located(a):
-    """Compare one Answer; a wrong one's message starts with where it belongs, when it says."""
-    with case(f"at {a.where}, " if a.where else ""):
-        _check(a)
 
 
 def _swapped(answers, returns=None):
