@@ -124,7 +124,11 @@ def mixed(tmp_path_factory):
     relu = ["### Exercise 1.5 — relu", "def relu_grad(x):\n    return ...  # YOUR CODE HERE",
             "check_relu_grad(relu_grad)"]
     lessons = {                                   # name: (the course's version, the learner's version)
-        "01_answers.ipynb": (
+        "01_crash.ipynb": (
+            notebook("# Crash", IMPORTS, *partials),
+            notebook("# Crash", IMPORTS, partials[0], "import os\nos._exit(1)", partials[2])),
+        "02_corrupted.ipynb": (notebook("# Corrupted", IMPORTS, *partials), None),
+        "03_answers.ipynb": (                     # after a crash and a corrupted notebook: still run
             notebook("# Answers", IMPORTS, *partials, *derivative, *prediction, *relu),
             notebook("# Answers", IMPORTS,
                      partials[0], "dfdx = 4.0\ndfdy = -3.0", partials[2],                     # wrong: swapped
@@ -132,27 +136,20 @@ def mixed(tmp_path_factory):
                                     "    return (f(x + h) - f(x - h) / (2 * h)", derivative[2],  # syntax error
                      prediction[0], "f_predicted = -12.0 + 0.01 * -3.0 + 0.02 * 4.0",        # check deleted
                      relu[0], "def relu_grad(x):\n    return (x > 0).astype(float)", relu[2])),  # right
-        "03_crash.ipynb": (
-            notebook("# Crash", IMPORTS, *partials),
-            notebook("# Crash", IMPORTS, partials[0], "import os\nos._exit(1)", partials[2])),
-        "04_corrupted.ipynb": (notebook("# Corrupted", IMPORTS, *partials), None),
-        "05_after.ipynb": (
-            notebook("# After", IMPORTS, *partials),
-            notebook("# After", IMPORTS, partials[0], "dfdx, dfdy = -3.0, 4.0", partials[2])),
-        "06_not_copied_yet.ipynb": (notebook("# New", IMPORTS, *partials), None),
+        "04_not_copied_yet.ipynb": (notebook("# New", IMPORTS, *partials), None),
     }
     for name, (theirs, mine) in lessons.items():
         write(course / name, theirs)
         if mine is not None:
             write(workspace / name, mine)
-    (workspace / "04_corrupted.ipynb").write_text('{"cells": [{"cell_type": "code", "sou', encoding="utf-8")
+    (workspace / "02_corrupted.ipynb").write_text('{"cells": [{"cell_type": "code", "sou', encoding="utf-8")
     write(workspace / "scratch.ipynb", notebook("while True:\n    pass"))      # not a lesson: never run
     files = {p.name: p.read_bytes() for p in workspace.iterdir()}
     stream = io.StringIO()
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("helpers.progress.expected_exercises",
-                      declared({1: ["1.1", "1.2", "1.3", "1.5"], 3: ["1.2"], 4: ["1.2"], 5: ["1.2"], 6: ["1.2"]}))
+                      declared({1: ["1.2"], 2: ["1.2"], 3: ["1.1", "1.2", "1.3", "1.5"], 4: ["1.2"]}))
         result = progress(course.parent, workspace, timeout=120, stream=stream)
     seconds = time.monotonic() - started
     lines = stream.getvalue().splitlines()
@@ -161,7 +158,7 @@ def mixed(tmp_path_factory):
 
 @MIXED
 def test_mixed_wrong_answer_syntax_error_missing_check_and_right_answer(mixed):
-    lesson = mixed[0]["01_answers.ipynb"]
+    lesson = mixed[0]["03_answers.ipynb"]
     assert outcomes(lesson) == {"1.2": WRONG, "1.1": NOT_CHECKED, "1.3": NOT_CHECKED, "1.5": CORRECT}
     why = reasons(lesson)
     assert "multiply swaps" in why["1.2"]                                       # the checker's reason
@@ -197,7 +194,7 @@ def test_endless_loop_times_out_after_what_came_before_it(loop):
 
 @MIXED
 def test_mixed_kernel_crash_is_reported(mixed):
-    lesson = mixed[0]["03_crash.ipynb"]
+    lesson = mixed[0]["01_crash.ipynb"]
     assert outcomes(lesson) == {"1.2": NOT_CHECKED}
     assert reasons(lesson)["1.2"] == "the run stopped before this check (kernel died)"
     assert lesson.stopped == "the kernel died" and lesson.stopped != NO_PYTHON
@@ -205,16 +202,16 @@ def test_mixed_kernel_crash_is_reported(mixed):
 
 @MIXED
 def test_mixed_corrupted_notebook_is_reported_not_run(mixed):
-    lesson = mixed[0]["04_corrupted.ipynb"]
+    lesson = mixed[0]["02_corrupted.ipynb"]
     assert outcomes(lesson) == {"1.2": NOT_CHECKED}
     assert "broken JSON at line 1" in lesson.problems[0]
-    assert "make reset LESSON=4 saves it in backups/" in lesson.problems[0]
+    assert "make reset LESSON=2 saves it in backups/" in lesson.problems[0]
 
 
 @MIXED
 def test_mixed_later_lessons_still_run(mixed):
-    assert outcomes(mixed[0]["05_after.ipynb"]) == {"1.2": CORRECT}
-    missing = mixed[0]["06_not_copied_yet.ipynb"]
+    assert outcomes(mixed[0]["03_answers.ipynb"])["1.5"] == CORRECT       # it ran, after the crash
+    missing = mixed[0]["04_not_copied_yet.ipynb"]
     assert outcomes(missing) == {"1.2": NOT_ATTEMPTED}
     assert "make workspace" in missing.problems[0]
 
@@ -224,7 +221,7 @@ def test_mixed_table_and_total(mixed):
     table = mixed[1]
     assert "✗ wrong — " in table and "multiply swaps" in table
     assert "! not checked — the exercise cell raised SyntaxError" in table
-    assert table.splitlines()[-1] == "Total: 2 of 8 exercises correct · 1 wrong · 1 not attempted · 4 not checked"
+    assert table.splitlines()[-1] == "Total: 1 of 7 exercises correct · 1 wrong · 1 not attempted · 4 not checked"
 
 
 @MIXED
@@ -233,7 +230,7 @@ def test_mixed_leaves_the_workspace_as_it_was(mixed):
     assert {p.name: p.read_bytes() for p in workspace.iterdir()} == files
     assert "scratch.ipynb" not in mixed[0]
     assert any("not run: scratch.ipynb" in line for line in lines)
-    assert len([line for line in lines if line.startswith("[")]) == 5        # a line per lesson
+    assert len([line for line in lines if line.startswith("[")]) == 4        # a line per lesson
 
 
 # ---------------------------------------------------------------------------- the tool itself fails
