@@ -267,7 +267,7 @@ def _write_versions(workspace, versions):
                              "(which version of each lesson you copied): rename or remove the folder, then run "
                              "this again; your lessons are untouched")
     write_whole(path, (json.dumps(versions, indent=1, sort_keys=True) + "\n").encode(),
-                 overwrite=True)
+                overwrite=True)
 
 
 def explain_os_error(error):
