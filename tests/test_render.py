@@ -97,6 +97,9 @@ def test_a_long_render_can_be_interrupted_and_the_next_one_works():
     source = draw(y, full=True).source                               # 2,401 nodes: many seconds in full
     render_svg(draw(Value(1.0) * 2).source, "wasm")                  # compiled and ready: only the render is timed
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    # Ctrl-C raises KeyboardInterrupt, as in a kernel running a cell, even when these tests run as a background
+    # job (`make test &`), which starts with Ctrl-C ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     start = time.perf_counter()
     timer.start()
     try:
@@ -104,6 +107,7 @@ def test_a_long_render_can_be_interrupted_and_the_next_one_works():
             render_svg(source, "wasm")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - start < 3
     assert svg_width(render_svg(draw(Value(1.0, name="a") * 2).source, "wasm")) > 0
 
