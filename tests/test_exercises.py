@@ -146,6 +146,6 @@ def test_a_broken_solution_fails_its_check_in_one_short_line_and_an_untouched_ch
     assert errors[check]["ename"] == "CheckFailed" and len(errors[check]["traceback"]) == 1   # one line
     assert errors[check]["traceback"][0].startswith("✗ Exercise 1.2 — ")
     assert "dfdy has the wrong sign" in errors[check]["traceback"][0]
-    untouched = notebook.cells[-1].outputs
-    assert [out["output_type"] for out in untouched] == ["stream"]
-    assert untouched[0]["text"].startswith("… Exercise 1.2 not attempted yet")
+    untouched = notebook.cells[-1].outputs                 # one print, but a busy kernel may send it in pieces
+    assert {out["output_type"] for out in untouched} == {"stream"}, untouched
+    assert "".join(out["text"] for out in untouched).startswith("… Exercise 1.2 not attempted yet")
