@@ -129,7 +129,7 @@ class Value:
         self.params = _params or {}
         self.inputs = tuple(_inputs)
         self.constant = _constant
-        self.requires_grad = any(x.requires_grad for x in self.inputs) if self.inputs else not _constant
+        self.requires_grad = any([x.requires_grad for x in self.inputs]) if self.inputs else not _constant
         # the gate's local rules, one per input: upstream gradient -> that input's gradient
         self._rules = tuple(_rules)
 
@@ -260,7 +260,7 @@ class Value:
     def sum(self, axis=None, keepdims=False):
         shape = self.data.shape
         return self._gate(self.data.sum(axis=axis, keepdims=keepdims), "sum", (self,),
-                          lambda g: np.broadcast_to(_kept(g, axis, keepdims), shape),  # every element: same push
+                          lambda g: np.full(shape, _kept(g, axis, keepdims)),  # every element: same push
                           axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
@@ -328,7 +328,7 @@ class Value:
             elif id(node) not in seen:
                 seen.add(id(node))
                 stack.append((node, True))
-                stack.extend((parent, False) for parent in reversed(node.inputs))
+                stack += [(parent, False) for parent in reversed(node.inputs)]
         return order
 
     def gradients(self, seed=None, *, order=None):
