@@ -6,6 +6,7 @@ cells of one notebook carry one `xdist_group` of their own, since they share a k
 first.  That pytest-xdist keeps each group on one worker (`--dist loadgroup`) is tried on its own, on plain
 tests: no notebooks, so no kernels.
 """
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -101,3 +102,26 @@ def test_xdist_keeps_each_group_on_one_worker(tmp_path):
     for group in ("functions", "module"):
         assert len(set(workers[group])) == 1, f"the tests of group {group} ran on {set(workers[group])}: split"
     assert len({*workers["-"], *workers["functions"], *workers["module"]}) == 2, "only one worker ran tests"
+
+
+def test_a_notebook_kernel_that_dies_while_starting_is_started_again():
+    spec = importlib.util.spec_from_file_location("course_conftest", ROOT / "conftest.py")
+    rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rules)
+    tries = []
+
+    def dies_twice(kernel_name):
+        tries.append(kernel_name)
+        if len(tries) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "manager", "client"
+    assert rules._start_kernel(dies_twice)(kernel_name="python3") == ("manager", "client")
+    assert tries == ["python3"] * 3
+
+    def always_dies(kernel_name):
+        tries.append(kernel_name)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+    tries.clear()
+    with pytest.raises(RuntimeError, match="Kernel died"):
+        rules._start_kernel(always_dies)(kernel_name="python3")
+    assert len(tries) == rules.KERNEL_STARTS
