@@ -129,7 +129,7 @@ class Value:
         self.params = _params or {}
         self.inputs = tuple(_inputs)
         self.constant = _constant
-        self.requires_grad = any([x.requires_grad for x in self.inputs]) if self.inputs else not _constant
+        self.requires_grad = any(x.requires_grad for x in self.inputs) if self.inputs else not _constant
         # the gate's local rules, one per input: upstream gradient -> that input's gradient
         self._rules = tuple(_rules)
 
